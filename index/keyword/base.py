@@ -1,0 +1,148 @@
+"""The keyword-engine interface every backend implements (Whoosh now, tantivy beside it).
+
+A query string is parsed once, here, into plain clauses; each backend only
+translates clauses into its own query objects. That keeps the two engines
+returning the same documents for the same query.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+from pipeline.segment import query_terms
+
+# Field weights for BM25F: a word in the headline says more than one in the body.
+FIELD_BOOSTS = {"title": 3.0, "kicker": 1.5, "body": 1.0}
+
+# Function words and question words dropped from free-text queries (never from phrases):
+# "哪个县推出了马背送学" should rank by 马背送学, not by 了.
+STOPWORDS = frozenset(
+    "的 了 是 在 和 与 及 等 也 都 就 而 或 被 把 对 为 以 于 之 其 这 那 有 个 着 吗 呢 吧 啊 "
+    "哪 哪个 哪些 哪里 什么 怎么 怎样 如何 谁 多少 几 是否 有没有 一个".split()
+)
+
+
+class QuerySyntaxError(ValueError):
+    """A query the user must fix (unbalanced quotes, nothing searchable)."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One unit of a query: a single word, or a phrase whose words must be adjacent."""
+
+    terms: tuple[str, ...]
+    required: bool = False  # quoted phrases must match; free words only raise the score
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.terms) > 1
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    clauses: tuple[Clause, ...]
+    text: str
+
+    @property
+    def terms(self) -> list[str]:
+        """Every word of the query, for highlighting."""
+        return [t for c in self.clauses for t in c.terms]
+
+
+_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」')
+_NUMERIC = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Quoted parts become required phrases; the rest becomes optional words.
+
+    A number followed by its magnitude or unit (4000万元, 91%, 33.65万) is kept as a
+    phrase even unquoted: those words mean nothing apart.
+    """
+    if text.count('"') % 2 or text.count("“") != text.count("”"):
+        raise QuerySyntaxError(f"unbalanced quotes in query: {text!r}")
+    clauses: list[Clause] = []
+    rest = []
+    last = 0
+    for m in _QUOTED.finditer(text):
+        rest.append(text[last : m.start()])
+        last = m.end()
+        phrase = next(g for g in m.groups() if g is not None)
+        terms = tuple(query_terms(phrase))
+        if terms:
+            clauses.append(Clause(terms, required=True))
+    rest.append(text[last:])
+    for chunk in rest:
+        terms = query_terms(chunk)
+        i = 0
+        while i < len(terms):
+            t = terms[i]
+            if _NUMERIC.match(t):
+                j = i + 1
+                while j < len(terms) and j < i + 3 and not _NUMERIC.match(terms[j]) and len(terms[j]) <= 2:
+                    j += 1
+                group = tuple(terms[i:j])
+                clauses.append(Clause(group))
+                i = j
+                continue
+            if t not in STOPWORDS:
+                clauses.append(Clause((t,)))
+            i += 1
+    if not clauses:
+        raise QuerySyntaxError(f"nothing searchable in query: {text!r}")
+    return ParsedQuery(tuple(dict.fromkeys(clauses)), text)
+
+
+@dataclass(frozen=True)
+class KeywordDoc:
+    """What a keyword engine indexes for one article (the store keeps the rest)."""
+
+    id: str
+    title: str
+    kicker: str  # kicker and subtitle together
+    body: str
+    date: str | None = None  # ISO date, for range filters
+    source: str = ""
+    regions: tuple[str, ...] = ()  # region codes of the article and all their parents
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: str | None = None  # inclusive ISO dates
+    until: str | None = None
+    source: str | None = None
+    region: str | None = None  # a region code; matches the article's units and everything below
+    ids: frozenset[str] | None = None  # restrict to these articles (used by hybrid re-ranking)
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    id: str
+    score: float
+
+
+class KeywordIndex(Protocol):
+    """Add, delete, search with filters; highlighting is shared (index.highlight)."""
+
+    name: str
+
+    def add(self, docs: Iterable[KeywordDoc]) -> None: ...
+
+    def delete(self, ids: Iterable[str]) -> None: ...
+
+    def search(self, query: ParsedQuery, k: int = 10, filters: Filters = Filters()) -> list[KeywordHit]: ...
+
+    def ids(self) -> set[str]: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class IndexStats:
+    backend: str
+    documents: int
+    size_bytes: int
+    extra: dict = field(default_factory=dict)
