@@ -131,6 +131,9 @@ class KeywordIndex(Protocol):
 
     def delete(self, ids: Iterable[str]) -> None: ...
 
+    def commit(self) -> None:
+        """Make added/deleted documents durable and visible, atomically."""
+
     def search(self, query: ParsedQuery, k: int = 10, filters: Filters = Filters()) -> list[KeywordHit]: ...
 
     def ids(self) -> set[str]: ...

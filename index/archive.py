@@ -1,0 +1,322 @@
+"""The archive: one store, a keyword index and vector indexes in one directory, kept in step.
+
+Layout of an archive directory:
+    config.json      backend and format version, written when the archive is created
+    store.sqlite     the articles (source of truth)
+    keyword/         the keyword engine's files (Whoosh or tantivy)
+    vectors/<model>/ passage vectors per embedding model
+
+Ingest runs in checkpoints: each checkpoint commits the keyword index, then the vectors,
+then the store. A killed ingest therefore leaves the last checkpoint: the store never
+names an article the indexes lack, and anything an index holds beyond the store is
+dropped the next time the archive is opened for writing.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from index.highlight import make_snippet
+from index.keyword.base import Filters, KeywordDoc, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
+from index.store import ArticleStore, StoredArticle, StoreError
+from pipeline.models import Article, LoadProblem, Page
+from pipeline.process import PreparedArticle, prepare_source
+
+FORMAT_VERSION = 1
+BACKENDS = ("whoosh", "tantivy")
+DEFAULT_BACKEND = "whoosh"
+CHECKPOINT_ARTICLES = 5000
+
+
+class ArchiveError(RuntimeError):
+    """Something the user must fix; the CLI prints it as one line."""
+
+
+@dataclass
+class IngestReport:
+    sources: int = 0  # pages and structured articles read
+    pages: int = 0
+    articles: int = 0  # articles the pipeline produced
+    added: int = 0
+    duplicates: int = 0
+    problems: list[LoadProblem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        s = (f"{self.pages} pages, {self.articles} articles: {self.added} added, "
+             f"{self.duplicates} duplicates skipped, {len(self.problems)} files skipped")
+        return s + f" ({self.seconds:.1f} s)"
+
+
+@dataclass
+class SearchResult:
+    id: str
+    title: str
+    date: str | None
+    source: str
+    score: float
+    snippet: str
+    text: str
+    kicker: str = ""
+    subtitle: str = ""
+    kind: str = "news"
+    url: str | None = None
+    page: str | None = None
+    origin: str = ""
+    scores: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "date": self.date, "source": self.source,
+            "score": round(self.score, 6), "snippet": self.snippet, "text": self.text,
+            "kicker": self.kicker, "subtitle": self.subtitle, "kind": self.kind, "url": self.url,
+            "page": self.page, "origin": self.origin, "scores": self.scores,
+        }
+
+
+def keyword_doc(aid: str, art: Article, mentions: Iterable = ()) -> KeywordDoc:
+    """What the keyword engines index: text fields plus the region codes for filters
+    (each mentioned unit and all its parents, so a province filter finds its counties)."""
+    regions: set[str] = set()
+    for m in mentions:
+        if m.type == "region":
+            regions.add(str(m.value))
+            regions.update(m.attrs.get("parent_codes", ()))
+    kicker = " ".join(x for x in (art.kicker, art.subtitle) if x)
+    return KeywordDoc(aid, art.title, kicker, art.body, art.date, art.source, tuple(sorted(regions)))
+
+
+def open_keyword_index(backend: str, path: Path) -> KeywordIndex:
+    if backend == "whoosh":
+        from index.keyword.whoosh_backend import WhooshIndex
+
+        return WhooshIndex(path)
+    if backend == "tantivy":
+        from index.keyword.tantivy_backend import TantivyIndex
+
+        return TantivyIndex(path)
+    raise ArchiveError(f"unknown keyword backend {backend!r} (choose from {', '.join(BACKENDS)})")
+
+
+def _prepare_worker(item):
+    return prepare_source(item)
+
+
+class Archive:
+    def __init__(self, root: Path, store: ArticleStore, config: dict):
+        self.root = root
+        self.store = store
+        self.config = config
+        self._keyword: KeywordIndex | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, root: str | Path, create: bool = False, backend: str | None = None) -> "Archive":
+        root = Path(root).expanduser()
+        cfg_path = root / "config.json"
+        if cfg_path.exists():
+            try:
+                config = json.loads(cfg_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise ArchiveError(f"{cfg_path} is damaged: {e}") from None
+            if backend and backend != config.get("backend"):
+                raise ArchiveError(
+                    f"the archive at {root} uses the {config.get('backend')} backend; "
+                    f"rebuild it into a new directory to change to {backend}"
+                )
+        elif not create:
+            raise ArchiveError(f"no archive at {root} (create one with: search_cli.py --index {root} ingest PATH)")
+        else:
+            backend = backend or DEFAULT_BACKEND
+            if backend not in BACKENDS:
+                raise ArchiveError(f"unknown keyword backend {backend!r} (choose from {', '.join(BACKENDS)})")
+            config = {"format": FORMAT_VERSION, "backend": backend}
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = cfg_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(config), encoding="utf-8")
+            os.replace(tmp, cfg_path)
+        try:
+            store = ArticleStore(root / "store.sqlite", create=create)
+        except StoreError as e:
+            raise ArchiveError(str(e)) from None
+        return cls(root, store, config)
+
+    @property
+    def backend(self) -> str:
+        return self.config["backend"]
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        if self._keyword is None:
+            self._keyword = open_keyword_index(self.backend, self.root / "keyword")
+        return self._keyword
+
+    def close(self) -> None:
+        if self._keyword is not None:
+            self._keyword.close()
+        self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- keeping indexes in step with the store ----------------------------------------------
+    def reconcile(self) -> tuple[int, int]:
+        """Bring the keyword index in line with the store; returns (added, removed)."""
+        kw = self.keyword
+        if kw.count() == self.store.count():
+            return 0, 0
+        stored, indexed = self.store.ids(), kw.ids()
+        extra = indexed - stored
+        missing = sorted(stored - indexed)
+        if extra:
+            kw.delete(extra)
+        for i in range(0, len(missing), 1000):
+            chunk = missing[i : i + 1000]
+            arts = self.store.get_many(chunk)
+            ments = self.store.mentions_for(chunk)
+            kw.add(keyword_doc(a, arts[a].article, ments.get(a, ())) for a in chunk)
+        kw.commit()
+        return len(missing), len(extra)
+
+    def rebuild_keyword_index(self, progress: Callable[[int], None] | None = None) -> int:
+        """Drop the keyword index and rebuild it from the store."""
+        import shutil
+
+        if self._keyword is not None:
+            self._keyword.close()
+            self._keyword = None
+        shutil.rmtree(self.root / "keyword", ignore_errors=True)
+        kw = self.keyword
+        n = 0
+        batch: list[StoredArticle] = []
+        for sa in self.store.iter_articles():
+            batch.append(sa)
+            if len(batch) >= 1000:
+                n += self._index_batch(batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        n += self._index_batch(batch)
+        kw.commit()
+        return n
+
+    def _index_batch(self, batch: list[StoredArticle]) -> int:
+        ments = self.store.mentions_for([s.id for s in batch])
+        self.keyword.add(keyword_doc(s.id, s.article, ments.get(s.id, ())) for s in batch)
+        return len(batch)
+
+    # -- ingest ------------------------------------------------------------------------------
+    def ingest(
+        self,
+        sources: Iterable[Page | Article | LoadProblem],
+        workers: int | None = None,
+        on_progress: Callable[[IngestReport], None] | None = None,
+        checkpoint: int = CHECKPOINT_ARTICLES,
+    ) -> IngestReport:
+        """Run the pipeline over loaded sources and add new articles to the store and indexes."""
+        t0 = time.perf_counter()
+        report = IngestReport()
+        self.reconcile()
+        kw = self.keyword
+        pending = 0
+        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+
+        def counted(it):
+            for item in it:
+                if isinstance(item, LoadProblem):
+                    report.problems.append(item)
+                    if on_progress:
+                        on_progress(report)
+                    continue
+                report.sources += 1
+                if isinstance(item, Page):
+                    report.pages += 1
+                yield item
+
+        try:
+            for prepared in self._prepared(counted(sources), workers):
+                report.articles += len(prepared)
+                arts = [p.article for p in prepared]
+                mentions = {p.article.content_hash: p.mentions for p in prepared}
+                new, dupes = self.store.add_articles(arts, mentions)
+                report.duplicates += dupes
+                report.added += len(new)
+                by_hash = {p.article.content_hash: p for p in prepared}
+                kw.add(keyword_doc(s.id, s.article, by_hash[s.article.content_hash].mentions) for s in new)
+                pending += len(new)
+                if pending >= checkpoint:
+                    self._checkpoint()
+                    pending = 0
+                if on_progress:
+                    on_progress(report)
+            self._checkpoint()
+        except BaseException:
+            self.store.rollback()
+            raise
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _prepared(self, sources: Iterator, workers: int) -> Iterator[list[PreparedArticle]]:
+        if workers <= 1:
+            for item in sources:
+                yield prepare_source(item)
+            return
+        # fork: workers inherit the loaded segmenter and gazetteer instead of rebuilding them.
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            yield from pool.imap(_prepare_worker, sources, chunksize=8)
+
+    def _checkpoint(self) -> None:
+        """Keyword index first, store last: the store only ever names indexed articles."""
+        self.keyword.commit()
+        self.store.commit()
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, aid: str) -> StoredArticle:
+        ids = self.store.resolve_id(aid.strip())
+        if not ids:
+            raise ArchiveError(f"no article with id {aid!r}")
+        if len(ids) > 1:
+            raise ArchiveError(f"id {aid!r} is ambiguous ({', '.join(ids[:3])} …); type more of it")
+        return self.store.get(ids[0])
+
+    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[SearchResult]:
+        try:
+            parsed = parse_query(query)
+        except QuerySyntaxError as e:
+            raise ArchiveError(str(e)) from None
+        hits = self.keyword.search(parsed, k=k, filters=filters)
+        return self._results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
+
+    def _results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
+                 scores: dict[str, dict]) -> list[SearchResult]:
+        arts = self.store.get_many([i for i, _ in ranked])
+        out = []
+        terms = parsed.terms if parsed else []
+        for aid, score in ranked:
+            sa = arts.get(aid)
+            if sa is None:  # indexed beyond the last store checkpoint: not part of the archive
+                continue
+            a = sa.article
+            out.append(SearchResult(
+                id=aid, title=a.title, date=a.date, source=a.source, score=score,
+                snippet=make_snippet(a.body or a.title, terms), text=a.body, kicker=a.kicker,
+                subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
+                scores=scores.get(aid, {}),
+            ))
+        return out
+
+    def stats(self) -> dict:
+        s = self.store.stats()
+        s["backend"] = self.backend
+        s["keyword_documents"] = self.keyword.count()
+        s["path"] = str(self.root)
+        return s

@@ -1,0 +1,156 @@
+"""Keyword index on Whoosh: BM25F over title (boosted), kicker and body, segmented by pipeline.segment."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.analysis import Token as WToken
+from whoosh.analysis import Tokenizer
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.scoring import BM25F
+
+from index.keyword.base import FIELD_BOOSTS, Filters, KeywordDoc, KeywordHit, ParsedQuery
+from pipeline.segment import segment
+
+TEXT_FIELDS = ("title", "kicker", "body")
+
+
+class SegmentTokenizer(Tokenizer):
+    """Whoosh tokenizer over pipeline.segment: consecutive positions, true character offsets.
+
+    At index time long words also give their inner dictionary words at the same position;
+    queries are built from clauses directly, so query-time analysis is never needed.
+    """
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = WToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for tok in segment(value, subwords=(mode != "query")):
+            t.text = tok.text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[tok.start : tok.end]
+            if positions:
+                t.pos = start_pos + tok.pos
+            if chars:
+                t.startchar = start_char + tok.start
+                t.endchar = start_char + tok.end
+            yield t
+
+
+def _schema() -> Schema:
+    analyzer = SegmentTokenizer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], chars=True),
+        kicker=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["kicker"], chars=True),
+        body=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["body"], chars=True),
+        date=ID(),
+        source=ID(),
+        regions=KEYWORD(),
+    )
+
+
+def clause_query(terms: tuple[str, ...]) -> wq.Query:
+    """One clause over all text fields: a word in any field, or the phrase within one field."""
+    if len(terms) == 1:
+        return wq.Or([wq.Term(f, terms[0]) for f in TEXT_FIELDS])
+    return wq.Or([wq.Phrase(f, list(terms)) for f in TEXT_FIELDS])
+
+
+def build_query(parsed: ParsedQuery) -> wq.Query:
+    required = [clause_query(c.terms) for c in parsed.clauses if c.required]
+    optional = [clause_query(c.terms) for c in parsed.clauses if not c.required]
+    if required and optional:
+        return wq.AndMaybe(wq.And(required), wq.Or(optional))
+    if required:
+        return wq.And(required)
+    return wq.Or(optional)
+
+
+def filter_query(filters: Filters) -> wq.Query | None:
+    parts: list[wq.Query] = []
+    if filters.since or filters.until:
+        parts.append(wq.TermRange("date", filters.since or "0000", filters.until or "9999"))
+    if filters.source:
+        parts.append(wq.Term("source", filters.source))
+    if filters.region:
+        parts.append(wq.Term("regions", filters.region))
+    if filters.ids is not None:
+        parts.append(wq.Or([wq.Term("id", i) for i in filters.ids]) if filters.ids else wq.NullQuery)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+class WhooshIndex:
+    """KeywordIndex on a Whoosh directory. Writes are batched in one writer and committed
+    atomically: a process killed mid-write leaves the last commit searchable."""
+
+    name = "whoosh"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        if windex.exists_in(str(self.path)):
+            self.ix = windex.open_dir(str(self.path))
+        else:
+            self.ix = windex.create_in(str(self.path), _schema())
+        self._writer = None
+
+    # -- writing -------------------------------------------------------------------------------
+    def _w(self):
+        if self._writer is None:
+            # limitmb: fewer, larger segments while bulk loading; procs stays 1 (segmentation is
+            # already parallelised before the writer, and Whoosh's multiprocess writer re-pickles the analyzer).
+            self._writer = self.ix.writer(limitmb=256)
+        return self._writer
+
+    def add(self, docs: Iterable[KeywordDoc]) -> None:
+        w = self._w()
+        for d in docs:
+            # add, not update: the store already deduplicates, and update costs a delete lookup per doc
+            w.add_document(
+                id=d.id, title=d.title, kicker=d.kicker, body=d.body,
+                date=d.date or "", source=d.source or "", regions=" ".join(d.regions),
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        w = self._w()
+        for i in ids:
+            w.delete_by_term("id", i)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer = None
+            self.ix = windex.open_dir(str(self.path))
+
+    # -- reading -------------------------------------------------------------------------------
+    def search(self, query: ParsedQuery, k: int = 10, filters: Filters = Filters()) -> list[KeywordHit]:
+        q = build_query(query)
+        with self.ix.searcher(weighting=BM25F()) as s:
+            results = s.search(q, limit=k, filter=filter_query(filters))
+            return [KeywordHit(hit["id"], float(hit.score)) for hit in results]
+
+    def ids(self) -> set[str]:
+        with self.ix.searcher() as s:
+            return {f["id"] for f in s.all_stored_fields()}
+
+    def count(self) -> int:
+        return self.ix.doc_count()
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+        self.ix.close()

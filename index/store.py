@@ -1,0 +1,298 @@
+"""The article store: one SQLite file, the single source of truth. Indexes are rebuilt from it."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pipeline.models import Article, Byline
+
+ID_LENGTH = 16  # hex digits of the content hash: 64 bits, no collisions at archive scale
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kicker TEXT NOT NULL DEFAULT '',
+    subtitle TEXT NOT NULL DEFAULT '',
+    byline TEXT NOT NULL DEFAULT '{}',
+    dateline TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'news',
+    date TEXT,
+    source TEXT NOT NULL DEFAULT '',
+    url TEXT,
+    page TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    origin TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
+CREATE TABLE IF NOT EXISTS mentions (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    text TEXT NOT NULL,
+    field TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    attrs TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
+CREATE INDEX IF NOT EXISTS mentions_value ON mentions(type, value);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store file is missing, locked or not ours."""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: str
+    article: Article
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    article_id: str
+    type: str
+    text: str
+    field: str
+    start: int
+    end: int
+    value: str
+    attrs: dict
+
+
+def article_id(article: Article) -> str:
+    return article.content_hash[:ID_LENGTH]
+
+
+def _byline_json(b: Byline) -> str:
+    return json.dumps(
+        {"raw": b.raw, "reporters": b.reporters, "correspondents": b.correspondents, "photographers": b.photographers},
+        ensure_ascii=False,
+    )
+
+
+def _byline_from(s: str) -> Byline:
+    d = json.loads(s or "{}")
+    return Byline(
+        raw=d.get("raw", ""),
+        reporters=tuple(d.get("reporters", ())),
+        correspondents=tuple(d.get("correspondents", ())),
+        photographers=tuple(d.get("photographers", ())),
+    )
+
+
+_COLUMNS = "id, title, kicker, subtitle, byline, dateline, body, kind, date, source, url, page, position, origin"
+
+
+def _row_to_stored(row: sqlite3.Row) -> StoredArticle:
+    return StoredArticle(
+        row["id"],
+        Article(
+            title=row["title"],
+            body=row["body"],
+            kicker=row["kicker"],
+            subtitle=row["subtitle"],
+            byline=_byline_from(row["byline"]),
+            dateline=row["dateline"],
+            kind=row["kind"],
+            date=row["date"],
+            source=row["source"],
+            url=row["url"],
+            page=row["page"],
+            position=row["position"],
+            origin=row["origin"],
+        ),
+    )
+
+
+class ArticleStore:
+    """Articles with provenance, deduplicated by content hash, plus their entity mentions."""
+
+    def __init__(self, path: Path, create: bool = True):
+        path = Path(path)
+        if not create and not path.exists():
+            raise StoreError(f"no article store at {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # isolation_level=None: we open transactions explicitly, so a batch is all or nothing.
+        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path} is not a usable article store: {e}") from None
+
+    # -- writing -------------------------------------------------------------------------------
+    def add_articles(
+        self, articles: Iterable[Article], mentions: dict[str, list] | None = None
+    ) -> tuple[list[StoredArticle], int]:
+        """Insert articles not stored yet; returns (the new ones, duplicates skipped).
+
+        Rows join the open transaction (one is begun if none is): nothing is visible to
+        other readers or durable until ``commit()``, so a killed ingest leaves the last checkpoint.
+
+        ``mentions`` maps content_hash to entity mentions (objects with type, text, field,
+        start, end, value, attrs) stored with the article.
+        """
+        new: list[StoredArticle] = []
+        dupes = 0
+        cur = self.db.cursor()
+        if not self.db.in_transaction:
+            cur.execute("BEGIN IMMEDIATE")
+        try:
+            seq = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+            for a in articles:
+                h = a.content_hash
+                aid = h[:ID_LENGTH]
+                seq += 1
+                cur.execute(
+                    f"INSERT OR IGNORE INTO articles (content_hash, seq, {_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (h, seq, aid, a.title, a.kicker, a.subtitle, _byline_json(a.byline), a.dateline, a.body,
+                     a.kind, a.date, a.source, a.url, a.page, a.position, a.origin),
+                )
+                if cur.rowcount == 0:
+                    dupes += 1
+                    continue
+                new.append(StoredArticle(aid, a))
+                for m in (mentions or {}).get(h, ()):
+                    cur.execute(
+                        "INSERT INTO mentions (article_id, type, text, field, start, end, value, attrs) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (aid, m.type, m.text, m.field, m.start, m.end, str(m.value),
+                         json.dumps(m.attrs, ensure_ascii=False, default=list)),
+                    )
+        except BaseException:
+            self.rollback()
+            raise
+        return new, dupes
+
+    def commit(self) -> None:
+        """Make everything added since the last commit durable (one atomic checkpoint)."""
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def replace_mentions(self, article_id: str, mentions: list) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
+            self.db.executemany(
+                "INSERT INTO mentions (article_id, type, text, field, start, end, value, attrs) VALUES (?,?,?,?,?,?,?,?)",
+                [(article_id, m.type, m.text, m.field, m.start, m.end, str(m.value),
+                  json.dumps(m.attrs, ensure_ascii=False, default=list)) for m in mentions],
+            )
+
+    def set_meta(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get_meta(self, key: str, default=None):
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    # -- reading -------------------------------------------------------------------------------
+    def get(self, aid: str) -> StoredArticle | None:
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (aid,)).fetchone()
+        return _row_to_stored(row) if row else None
+
+    def get_many(self, ids: list[str]) -> dict[str, StoredArticle]:
+        out: dict[str, StoredArticle] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT {_COLUMNS} FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.db.execute(q, chunk):
+                out[row["id"]] = _row_to_stored(row)
+        return out
+
+    def resolve_id(self, prefix: str) -> list[str]:
+        """Ids starting with ``prefix`` (users may type a short unique prefix, as with git)."""
+        rows = self.db.execute("SELECT id FROM articles WHERE id LIKE ? LIMIT 5", (prefix.lower() + "%",))
+        return [r[0] for r in rows]
+
+    def iter_articles(self, batch: int = 1000) -> Iterator[StoredArticle]:
+        """All articles in ingest order, streamed."""
+        last = 0
+        while True:
+            rows = self.db.execute(
+                f"SELECT seq, {_COLUMNS} FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _row_to_stored(r)
+            last = rows[-1]["seq"]
+
+    def ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM articles")}
+
+    def has_url(self, url: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE url = ? LIMIT 1", (url,)).fetchone() is not None
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def mentions(self, aid: str, type: str | None = None) -> list[StoredMention]:
+        q = "SELECT * FROM mentions WHERE article_id = ?" + (" AND type = ?" if type else "")
+        args = (aid, type) if type else (aid,)
+        return [self._mention(r) for r in self.db.execute(q, args)]
+
+    def mentions_for(self, ids: list[str]) -> dict[str, list[StoredMention]]:
+        out: dict[str, list[StoredMention]] = {i: [] for i in ids}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            for r in self.db.execute(
+                f"SELECT * FROM mentions WHERE article_id IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                out[r["article_id"]].append(self._mention(r))
+        return out
+
+    def entity_counts(self, type: str | None = None, limit: int = 50) -> list[tuple[str, str, int, int]]:
+        """(type, value, mentions, articles) most frequent first."""
+        q = "SELECT type, value, COUNT(*) n, COUNT(DISTINCT article_id) a FROM mentions"
+        args: tuple = ()
+        if type:
+            q += " WHERE type = ?"
+            args = (type,)
+        q += " GROUP BY type, value ORDER BY a DESC, n DESC LIMIT ?"
+        return [tuple(r) for r in self.db.execute(q, args + (limit,))]
+
+    @staticmethod
+    def _mention(r: sqlite3.Row) -> StoredMention:
+        return StoredMention(r["article_id"], r["type"], r["text"], r["field"], r["start"], r["end"], r["value"],
+                             json.loads(r["attrs"]))
+
+    def stats(self) -> dict:
+        db = self.db
+        by_source = dict(db.execute("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY 2 DESC").fetchall())
+        by_kind = dict(db.execute("SELECT kind, COUNT(*) FROM articles GROUP BY kind ORDER BY 2 DESC").fetchall())
+        lo, hi = db.execute("SELECT MIN(date), MAX(date) FROM articles").fetchone()
+        undated = db.execute("SELECT COUNT(*) FROM articles WHERE date IS NULL").fetchone()[0]
+        mentions = dict(db.execute("SELECT type, COUNT(*) FROM mentions GROUP BY type").fetchall())
+        return {
+            "articles": self.count(),
+            "sources": by_source,
+            "kinds": by_kind,
+            "date_range": [lo, hi],
+            "undated": undated,
+            "mentions": mentions,
+            "store_bytes": self.path.stat().st_size,
+        }
+
+    def close(self) -> None:
+        self.db.close()

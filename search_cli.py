@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""search_cli.py — ingest and search an archive of Chinese trade-union news.
+
+A thin click layer over index.archive.Archive: every command parses options, calls the
+library, and prints either human text or, with --json, stable JSON for scripts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+ENV_INDEX = "UNIONKB_INDEX"
+
+
+def default_index_dir() -> str:
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("unionkb")) / "archive")
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+def render_marks(snippet: str) -> str:
+    """<mark>…</mark> from the library becomes colour on a terminal, «…» in a pipe."""
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        return _MARK.sub(lambda m: click.style(m.group(1), fg="red", bold=True), snippet)
+    return _MARK.sub(r"«\1»", snippet)
+
+
+def _iso_date(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    from pipeline.dates import parse_date
+
+    iso = parse_date(value)
+    if not iso:
+        raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)", param_hint=name)
+    return iso
+
+
+def open_archive(ctx: click.Context, create: bool = False, backend: str | None = None):
+    from index.archive import Archive, ArchiveError
+
+    try:
+        return Archive.open(ctx.obj["index"], create=create, backend=backend)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--index", "index_dir", envvar=ENV_INDEX, default=default_index_dir, show_default="per-user data dir",
+              type=click.Path(file_okay=False), help=f"Archive directory (also ${ENV_INDEX}).")
+@click.version_option("0.1.0", prog_name="search_cli.py")
+@click.pass_context
+def cli(ctx: click.Context, index_dir: str) -> None:
+    """Ingest newspaper pages into an archive and search it.
+
+    \b
+    Quick start:
+      search_cli.py --index ./archive ingest corpus/
+      search_cli.py --index ./archive search 马背送学
+      search_cli.py --index ./archive search '"集体协商"' --json
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["index"] = index_dir
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["whoosh", "tantivy"]), default=None,
+              help="Keyword engine for a NEW archive (recorded in it; default whoosh).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the pipeline (default: 2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, as_json: bool) -> None:
+    """Load pages (.txt/.md), e-paper HTML (.html/.htm) or JSONL articles from PATHS.
+
+    Folders are read recursively. Pages are cleaned, split into articles,
+    deduplicated by content and indexed. Unreadable files are reported by name and
+    skipped; the exit code is 1 if any file was skipped.
+    """
+    from tqdm import tqdm
+
+    from pipeline.loaders import iter_sources
+
+    archive = open_archive(ctx, create=True, backend=backend)
+    bar = tqdm(desc="ingest", unit=" doc", disable=as_json or None, file=sys.stderr, dynamic_ncols=True)
+    seen_problems = 0
+
+    def on_progress(report):
+        nonlocal seen_problems
+        bar.n = report.sources
+        bar.set_postfix(articles=report.articles, added=report.added, dupes=report.duplicates,
+                        skipped=len(report.problems), refresh=False)
+        bar.update(0)
+        for p in report.problems[seen_problems:]:
+            bar.write(f"skipped {p.origin}: {p.reason}", file=sys.stderr)
+        seen_problems = len(report.problems)
+
+    try:
+        with archive:
+            report = archive.ingest(iter_sources(paths), workers=workers, on_progress=on_progress)
+    finally:
+        bar.close()
+    if as_json:
+        _echo_json({
+            "pages": report.pages, "articles": report.articles, "added": report.added,
+            "duplicates": report.duplicates, "seconds": round(report.seconds, 3),
+            "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
+        })
+    else:
+        click.echo(report.summary())
+        for p in report.problems:
+            click.echo(f"  skipped {p.origin}: {p.reason}")
+    if report.problems:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of results.")
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only articles published on or before this date (YYYY-MM-DD).")
+@click.option("--source", help="Only articles from this outlet, e.g. 工人日报.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (id, title, date, source, score, snippet, text, …).")
+@click.pass_context
+def search(ctx, query, k, since, until, source, as_json):
+    """Search the archive. Quote a phrase ("集体协商") to require it word for word."""
+    from index.archive import ArchiveError
+    from index.keyword.base import Filters
+
+    if not query or not query.strip():
+        raise click.UsageError("give a QUERY, e.g. search_cli.py search 马背送学")
+    filters = Filters(since=_iso_date(since, "--since"), until=_iso_date(until, "--until"), source=source)
+    with open_archive(ctx) as archive:
+        try:
+            results = archive.search(query, k=k, filters=filters)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        _echo_json([r.to_json() for r in results])
+        return
+    if not results:
+        click.echo("no matches")
+        return
+    for n, r in enumerate(results, 1):
+        meta = " · ".join(x for x in (r.date or "undated", r.source, f"p.{r.page}" if r.page else "") if x)
+        click.echo(f"{n:2d}. {click.style(r.title or '(untitled)', bold=True)}  [{r.id}]  {meta}  score {r.score:.3f}")
+        click.echo(f"    {render_marks(r.snippet)}")
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the article (and its entities) as JSON.")
+@click.pass_context
+def show(ctx, article_id, as_json):
+    """Print one article by its id (a unique prefix is enough)."""
+    from index.archive import ArchiveError
+
+    with open_archive(ctx) as archive:
+        try:
+            sa = archive.get(article_id)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+        mentions = archive.store.mentions(sa.id)
+    a = sa.article
+    if as_json:
+        _echo_json({
+            "id": sa.id, "title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "date": a.date,
+            "source": a.source, "kind": a.kind, "page": a.page, "url": a.url, "origin": a.origin,
+            "dateline": a.dateline, "byline": {"raw": a.byline.raw, "reporters": list(a.byline.reporters),
+                                               "correspondents": list(a.byline.correspondents),
+                                               "photographers": list(a.byline.photographers)},
+            "text": a.body,
+            "entities": [{"type": m.type, "text": m.text, "value": m.value, "field": m.field,
+                          "start": m.start, "end": m.end, "attrs": m.attrs} for m in mentions],
+        })
+        return
+    if a.kicker:
+        click.echo(a.kicker)
+    click.echo(click.style(a.title, bold=True))
+    if a.subtitle:
+        click.echo(a.subtitle)
+    click.echo(" · ".join(x for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "",
+                                      a.kind, a.byline.raw) if x))
+    click.echo("")
+    click.echo(a.body)
+
+
+@cli.command("list")
+@click.option("--limit", type=click.IntRange(1), default=None, help="At most this many (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {id, title, date, source, kind}.")
+@click.pass_context
+def list_(ctx, limit, as_json):
+    """List the articles in the archive, in the order they were added."""
+    rows = []
+    with open_archive(ctx) as archive:
+        for n, sa in enumerate(archive.store.iter_articles()):
+            if limit is not None and n >= limit:
+                break
+            a = sa.article
+            rows.append({"id": sa.id, "title": a.title, "date": a.date, "source": a.source, "kind": a.kind})
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.pass_context
+def stats(ctx, as_json):
+    """Counts: articles, sources, kinds, dates, entities, index sizes."""
+    with open_archive(ctx) as archive:
+        s = archive.stats()
+    if as_json:
+        _echo_json(s)
+        return
+    for key, value in s.items():
+        click.echo(f"{key:18} {value}")
+
+
+def main() -> None:
+    """Entry point: user errors are one line; an unexpected error is one line too (set
+    UNIONKB_DEBUG=1 for the traceback)."""
+    try:
+        cli(prog_name="search_cli.py")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 — last resort: never show users a traceback
+        if os.environ.get("UNIONKB_DEBUG"):
+            raise
+        click.echo(f"error: {type(e).__name__}: {e}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
