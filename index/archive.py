@@ -222,47 +222,16 @@ class Archive:
         checkpoint: int = CHECKPOINT_ARTICLES,
     ) -> IngestReport:
         """Run the pipeline over loaded sources and add new articles to the store and indexes."""
-        t0 = time.perf_counter()
-        report = IngestReport()
-        self.reconcile()
-        kw = self.keyword
-        pending = 0
         workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        with self.session(checkpoint=checkpoint, on_progress=on_progress) as session:
+            for prepared in self._prepared(session.count(sources), workers):
+                session.add_prepared(prepared)
+        return session.report
 
-        def counted(it):
-            for item in it:
-                if isinstance(item, LoadProblem):
-                    report.problems.append(item)
-                    if on_progress:
-                        on_progress(report)
-                    continue
-                report.sources += 1
-                if isinstance(item, Page):
-                    report.pages += 1
-                yield item
-
-        try:
-            for prepared in self._prepared(counted(sources), workers):
-                report.articles += len(prepared)
-                arts = [p.article for p in prepared]
-                mentions = {p.article.content_hash: p.mentions for p in prepared}
-                new, dupes = self.store.add_articles(arts, mentions)
-                report.duplicates += dupes
-                report.added += len(new)
-                by_hash = {p.article.content_hash: p for p in prepared}
-                kw.add(keyword_doc(s.id, s.article, by_hash[s.article.content_hash].mentions) for s in new)
-                pending += len(new)
-                if pending >= checkpoint:
-                    self._checkpoint()
-                    pending = 0
-                if on_progress:
-                    on_progress(report)
-            self._checkpoint()
-        except BaseException:
-            self.store.rollback()
-            raise
-        report.seconds = time.perf_counter() - t0
-        return report
+    def session(self, checkpoint: int = CHECKPOINT_ARTICLES,
+                on_progress: Callable[[IngestReport], None] | None = None) -> "IngestSession":
+        """An open ingest that takes sources one at a time (the crawler feeds pages as they arrive)."""
+        return IngestSession(self, checkpoint, on_progress)
 
     def _prepared(self, sources: Iterator, workers: int) -> Iterator[list[PreparedArticle]]:
         if workers <= 1:
@@ -278,6 +247,7 @@ class Archive:
         """Keyword index first, store last: the store only ever names indexed articles."""
         self.keyword.commit()
         self.store.commit()
+
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, aid: str) -> StoredArticle:
@@ -320,3 +290,64 @@ class Archive:
         s["keyword_documents"] = self.keyword.count()
         s["path"] = str(self.root)
         return s
+
+
+class IngestSession:
+    """Adds prepared articles in checkpoints; on exit commits, or on error rolls the store back."""
+
+    def __init__(self, archive: Archive, checkpoint: int, on_progress: Callable[[IngestReport], None] | None):
+        self.archive = archive
+        self.checkpoint = checkpoint
+        self.on_progress = on_progress
+        self.report = IngestReport()
+        self._pending = 0
+        self._t0 = time.perf_counter()
+
+    def __enter__(self) -> "IngestSession":
+        self.archive.reconcile()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.archive._checkpoint()
+        else:
+            self.archive.store.rollback()
+        self.report.seconds = time.perf_counter() - self._t0
+
+    def count(self, sources: Iterable) -> Iterator[Page | Article]:
+        """Pass sources through, recording problems and pages in the report."""
+        for item in sources:
+            if isinstance(item, LoadProblem):
+                self.problem(item)
+                continue
+            self.report.sources += 1
+            if isinstance(item, Page):
+                self.report.pages += 1
+            yield item
+
+    def problem(self, p: LoadProblem) -> None:
+        self.report.problems.append(p)
+        self._progress()
+
+    def add(self, item: Page | Article | LoadProblem) -> None:
+        """One loaded source through the pipeline (in this process) into the archive."""
+        for src in self.count([item]):
+            self.add_prepared(prepare_source(src))
+
+    def add_prepared(self, prepared: list[PreparedArticle]) -> None:
+        ar, rep = self.archive, self.report
+        rep.articles += len(prepared)
+        mentions = {p.article.content_hash: p.mentions for p in prepared}
+        new, dupes = ar.store.add_articles([p.article for p in prepared], mentions)
+        rep.duplicates += dupes
+        rep.added += len(new)
+        ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash]) for s in new)
+        self._pending += len(new)
+        if self._pending >= self.checkpoint:
+            ar._checkpoint()
+            self._pending = 0
+        self._progress()
+
+    def _progress(self) -> None:
+        if self.on_progress:
+            self.on_progress(self.report)

@@ -10,7 +10,7 @@ _PAPER_LINE = re.compile(
     r"\s*(?:第?\s*(?P<page>\d{1,3})\s*版)?\s*[)）]"
 )
 _FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
-_ISO_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
+_ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
 # A dateline at the head of an article: "6月7日，" / "8月11日," / "4月24日晚上"
 _DATELINE = re.compile(r"(?<![\d年])(?P<m>1[0-2]|0?[1-9])\s*月\s*(?P<d>3[01]|[12]\d|0?[1-9])\s*日")
 

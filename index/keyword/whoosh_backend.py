@@ -48,9 +48,9 @@ def _schema() -> Schema:
     analyzer = SegmentTokenizer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], chars=True),
-        kicker=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["kicker"], chars=True),
-        body=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["body"], chars=True),
+        title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"]),
+        kicker=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["kicker"]),
+        body=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["body"]),
         date=ID(),
         source=ID(),
         regions=KEYWORD(),

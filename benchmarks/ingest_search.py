@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Ingest the People's Daily set into a fresh archive, then time 100 fixed keyword queries.
+
+    python benchmarks/ingest_search.py [--limit N] [--backend whoosh|tantivy] [--workers 2]
+
+Prints articles/s for the whole ingest and query p50/p95, each beside a baseline measured
+in the same process on the same data, because this machine's speed varies run to run:
+  - ingest baseline: jieba segmentation alone of every article's text (the floor any
+    analyzer-faithful index pays);
+  - query baseline: a plain substring scan over all article texts in memory.
+Targets (issue 2): whole set < 180 s, keyword p95 < 100 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "rmrb-people-daily-2019-2020" / "rmrb_2019-2020_5months.jsonl"
+QUERIES = Path(__file__).with_name("queries_rmrb.txt")
+
+
+def percentile(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--limit", type=int, default=None, help="only the first N articles")
+    ap.add_argument("--backend", default="whoosh")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", type=Path, default=None, help="build the archive here and keep it")
+    args = ap.parse_args()
+
+    from index.archive import Archive
+    from pipeline.loaders import iter_sources
+    from pipeline.segment import segment
+
+    data = args.data
+    if args.limit:
+        tmp_data = Path(tempfile.mkdtemp()) / "subset.jsonl"
+        with open(data, encoding="utf-8") as f, open(tmp_data, "w", encoding="utf-8") as out:
+            out.writelines(itertools.islice(f, args.limit))
+        data = tmp_data
+    rows = [json.loads(line) for line in open(data, encoding="utf-8")]
+    texts = [r["title"] + "\n" + r.get("text", "") for r in rows]
+    n_chars = sum(map(len, texts))
+
+    segment("预热")  # load the dictionary outside the timings
+    t = time.perf_counter()
+    for x in texts:
+        segment(x)
+    seg_s = time.perf_counter() - t
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="unionkb-bench-"))
+    if root.exists() and args.keep:
+        shutil.rmtree(root)
+    t = time.perf_counter()
+    with Archive.open(root, create=True, backend=args.backend) as archive:
+        report = archive.ingest(iter_sources([data]), workers=args.workers)
+    ingest_s = time.perf_counter() - t
+
+    queries = [q for q in QUERIES.read_text(encoding="utf-8").splitlines() if q.strip()]
+    with Archive.open(root) as archive:
+        archive.search(queries[0])  # open the index outside the timings
+        lat = []
+        for q in queries:
+            t = time.perf_counter()
+            archive.search(q, k=10)
+            lat.append((time.perf_counter() - t) * 1000)
+        kw_size = sum(p.stat().st_size for p in (root / "keyword").rglob("*") if p.is_file())
+    scan = []
+    for q in queries:
+        needle = q.strip('"')
+        t = time.perf_counter()
+        _ = [i for i, x in enumerate(texts) if needle in x][:10]
+        scan.append((time.perf_counter() - t) * 1000)
+
+    print(f"corpus: {len(rows)} articles, {n_chars / 1e6:.1f} M chars; backend {args.backend}, workers {args.workers}")
+    print(f"ingest: {ingest_s:.1f} s = {report.added / ingest_s:.0f} articles/s "
+          f"({report.added} added, {report.duplicates} duplicates, {len(report.problems)} problems)")
+    print(f"  baseline jieba segmentation alone, 1 process: {seg_s:.1f} s ({n_chars / seg_s / 1e3:.0f} k chars/s)"
+          f" -> ingest/segmentation = {ingest_s / seg_s:.2f}x")
+    print(f"query (100 fixed, top-10, incl. snippets): p50 {percentile(lat, 50):.1f} ms, p95 {percentile(lat, 95):.1f} ms")
+    print(f"  baseline substring scan: p50 {percentile(scan, 50):.1f} ms, p95 {percentile(scan, 95):.1f} ms"
+          f" -> index/scan p95 = {percentile(lat, 95) / percentile(scan, 95):.2f}x")
+    print(f"keyword index size: {kw_size / 1e6:.1f} MB")
+    print(f"targets: ingest < 180 s: {'met' if ingest_s < 180 else 'MISSED'}; "
+          f"p95 < 100 ms: {'met' if percentile(lat, 95) < 100 else 'MISSED'}")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

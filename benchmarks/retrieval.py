@@ -1,0 +1,352 @@
+"""Retrieval quality of keyword, semantic and hybrid search on the RGB Chinese news set.
+
+    python benchmarks/retrieval.py [--models static,e5-small] [--limit N] [--weights 0.3,0.5,0.7]
+
+All 10,585 RGB passages form one collection; each of the 400 questions is judged by
+its ``positive_ids``. Reports Recall@5, MRR@10 and nDCG@10 per system, bootstrap 95%
+intervals for (hybrid - best single system), encode speed per model and per-query
+latency. Passage vectors are cached under ~/.cache/unionkb/benchmarks (or
+$UNIONKB_MODEL_CACHE/../benchmarks), keyed by model + corpus hash, so re-runs take
+seconds; the first e5-small run embeds for ~17 minutes on two cores.
+
+``--limit N`` uses the first N questions and only their own candidate pools
+(positives + negatives) as the collection: a smoke test, not comparable numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: its threads fight torch for 2 cores
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from index.hybrid import convex_combination, protect_exact_matches, reciprocal_rank_fusion  # noqa: E402,F401
+from index.semantic.models import default_cache_dir, load_model  # noqa: E402
+from index.semantic.vectors import VectorIndex, split_into_passages  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "rgb-zh-news-retrieval"
+DEPTH = 100  # candidates taken from each list before fusion
+BOOTSTRAP = 10_000
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+    relevant: frozenset[str]
+    pool: frozenset[str]
+
+
+def load_rgb(data: Path, limit: int | None) -> tuple[list[Query], dict[str, str]]:
+    for name in ("rgb_zh_queries.jsonl", "rgb_zh_passages.jsonl"):
+        if not (data / name).is_file():
+            sys.exit(f"error: {data / name} not found (the RGB set lives in ../shared/data)")
+    queries = []
+    with (data / "rgb_zh_queries.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            pos = frozenset(r["positive_ids"])
+            queries.append(Query(r["id"], r["query"], pos, pos | frozenset(r["negative_ids"])))
+    passages = {}
+    with (data / "rgb_zh_passages.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            passages[r["id"]] = r["text"]
+    if limit:
+        queries = queries[:limit]
+        keep = set().union(*(q.pool for q in queries))
+        passages = {k: v for k, v in passages.items() if k in keep}
+    return queries, passages
+
+
+def corpus_hash(passages: dict[str, str]) -> str:
+    h = hashlib.sha1()
+    for pid in sorted(passages):
+        h.update(pid.encode())
+        h.update(passages[pid].encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def source_hash(*paths: Path) -> str:
+    h = hashlib.sha1()
+    for p in paths:
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def recall_at(ranked: list[str], relevant: frozenset[str], k: int = 5) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+def mrr_at(ranked: list[str], relevant: frozenset[str], k: int = 10) -> float:
+    for i, d in enumerate(ranked[:k], start=1):
+        if d in relevant:
+            return 1.0 / i
+    return 0.0
+
+
+def ndcg_at(ranked: list[str], relevant: frozenset[str], k: int = 10) -> float:
+    dcg = sum(1.0 / math.log2(i + 1) for i, d in enumerate(ranked[:k], start=1) if d in relevant)
+    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(k, len(relevant)) + 1))
+    return dcg / ideal if ideal else 0.0
+
+
+METRICS = {"R@5": recall_at, "MRR@10": mrr_at, "nDCG@10": ndcg_at}
+
+
+def per_query(runs: list[list[str]], queries: list[Query]) -> dict[str, np.ndarray]:
+    return {m: np.array([f(r, q.relevant) for r, q in zip(runs, queries)]) for m, f in METRICS.items()}
+
+
+def bootstrap_ci(diff: np.ndarray, n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of the mean of paired per-query differences."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(diff), size=(n, len(diff)))
+    means = diff[idx].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def keyword_runs(queries: list[Query], passages: dict[str, str], cache: Path) -> tuple[str, list, list[float]]:
+    """BM25 through the project's Whoosh index when it exists, else a plain BM25 over
+    pipeline.segment tokens. Returns (label, ranked lists, per-query seconds)."""
+    try:
+        from index.keyword.base import KeywordDoc, QuerySyntaxError, parse_query
+        from index.keyword.whoosh_backend import WhooshIndex
+    except ImportError:
+        return bm25_runs(queries, passages)
+    key = corpus_hash(passages) + "-" + source_hash(ROOT / "index/keyword/whoosh_backend.py",
+                                                    ROOT / "pipeline/segment.py",
+                                                    ROOT / "pipeline/data/union_dict.txt")
+    path = cache / f"whoosh-{key}"
+    fresh = not path.exists()
+    if fresh:
+        print(f"keyword: indexing {len(passages):,} passages with Whoosh …", flush=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".whoosh-", dir=cache))
+        ix = WhooshIndex(tmp)
+        ix.add(KeywordDoc(id=pid, title="", kicker="", body=text) for pid, text in passages.items())
+        getattr(ix, "commit", lambda: None)()
+        ix.close()
+        os.replace(tmp, path)
+    ix = WhooshIndex(path)
+    runs, times = [], []
+    for q in queries:
+        t = time.perf_counter()
+        try:
+            hits = [(h.id, h.score) for h in ix.search(parse_query(q.text), k=DEPTH)]
+        except QuerySyntaxError:
+            hits = []
+        times.append(time.perf_counter() - t)
+        runs.append(hits)
+    ix.close()
+    return "keyword (Whoosh BM25F, jieba)", runs, times
+
+
+def bm25_runs(queries: list[Query], passages: dict[str, str], k1: float = 1.2, b: float = 0.75):
+    """Fallback: textbook BM25 over pipeline.segment tokens (used when no Whoosh backend exists)."""
+    from collections import Counter
+
+    from pipeline.segment import query_terms, segment
+
+    ids = list(passages)
+    docs = [Counter(t.text for t in segment(passages[i])) for i in ids]
+    lengths = np.array([sum(d.values()) for d in docs], dtype=float)
+    avg = lengths.mean()
+    df = Counter(t for d in docs for t in d)
+    n = len(docs)
+    runs, times = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        scores = np.zeros(n)
+        for term in set(query_terms(q.text)):
+            if term not in df:
+                continue
+            idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+            tf = np.array([d.get(term, 0) for d in docs], dtype=float)
+            scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+        top = np.argsort(-scores)[:DEPTH]
+        runs.append([(ids[i], float(scores[i])) for i in top if scores[i] > 0])
+        times.append(time.perf_counter() - t0)
+    return "keyword (in-benchmark BM25 over pipeline.segment)", runs, times
+
+
+@dataclass
+class SemanticResult:
+    runs: list
+    encode_passages_per_s: float | None  # None when vectors came from the cache
+    passage_count: int
+    query_encode_s: list[float]
+    search_s: list[float]
+    model_load_s: float
+
+
+def semantic_runs(model_name: str, queries: list[Query], passages: dict[str, str], cache: Path) -> SemanticResult:
+    t0 = time.perf_counter()
+    enc = load_model(model_name, progress=lambda m: print(m, flush=True))
+    load_s = time.perf_counter() - t0
+    ids = list(passages)
+    chunks = [split_into_passages("", passages[i]) for i in ids]
+    flat = [c for cs in chunks for c in cs]
+    vec_file = cache / f"vectors-{model_name.replace('/', '_')}-{corpus_hash(passages)}.npy"
+    speed = None
+    if vec_file.exists():
+        vecs = np.load(vec_file)
+    else:
+        print(f"{model_name}: embedding {len(flat):,} passages …", flush=True)
+        t = time.perf_counter()
+        vecs = enc.encode_passages(flat, batch_size=32, show_progress=True)
+        speed = len(flat) / (time.perf_counter() - t)
+        tmp = vec_file.with_suffix(".tmp.npy")
+        np.save(tmp, vecs)
+        os.replace(tmp, vec_file)
+    index = VectorIndex(Path(tempfile.mkdtemp(prefix=".vi-", dir=cache)), model_name, enc.dim)
+    at = 0
+    for pid, cs in zip(ids, chunks):
+        index.add(pid, cs, vecs[at : at + len(cs)])
+        at += len(cs)
+    runs, enc_s, search_s = [], [], []
+    enc.encode_queries([queries[0].text])  # warm-up
+    for q in queries:
+        t = time.perf_counter()
+        qv = enc.encode_queries([q.text])[0]
+        t2 = time.perf_counter()
+        runs.append(index.search(qv, k=DEPTH))
+        t3 = time.perf_counter()
+        enc_s.append(t2 - t)
+        search_s.append(t3 - t2)
+    return SemanticResult(runs, speed, len(flat), enc_s, search_s, load_s)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def ms(xs: list[float], p: float) -> float:
+    return float(np.percentile(xs, p) * 1000) if xs else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="static,e5-small", help="comma-separated: static, e5-small, or ST paths")
+    ap.add_argument("--limit", type=int, default=None, help="first N questions and only their pools (smoke test)")
+    ap.add_argument("--weights", default="0.3,0.4,0.5,0.6,0.7",
+                    help="keyword weights to try in the convex combination (semantic gets 1 - w)")
+    ap.add_argument("--rrf-k", type=float, default=60.0)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--json", type=Path, default=None, help="also write all numbers to this file")
+    args = ap.parse_args(argv)
+    try:
+        kw_weights = [float(w) for w in args.weights.split(",") if w.strip()]
+    except ValueError:
+        ap.error(f"--weights: not a list of numbers: {args.weights!r}")
+    if any(not 0 <= w <= 1 for w in kw_weights):
+        ap.error("--weights: each keyword weight must be between 0 and 1")
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+
+    queries, passages = load_rgb(args.data, args.limit)
+    cache = default_cache_dir().parent / "benchmarks"
+    cache.mkdir(parents=True, exist_ok=True)
+    scope = f"first {len(queries)} questions, their pools only" if args.limit else "all questions, one collection"
+    print(f"RGB zh: {len(queries)} questions, {len(passages):,} passages ({scope})", flush=True)
+
+    kw_label, kw_runs, kw_times = keyword_runs(queries, passages, cache)
+    systems: dict[str, list[list[str]]] = {"keyword": [[d for d, _ in r] for r in kw_runs]}
+    singles = ["keyword"]
+    sem: dict[str, SemanticResult] = {}
+    for m in models:
+        sem[m] = semantic_runs(m, queries, passages, cache)
+        systems[m] = [[d for d, _ in r] for r in sem[m].runs]
+        singles.append(m)
+
+    hybrids: list[str] = []
+    fuse_times: dict[str, list[float]] = {}
+
+    def add_hybrid(name: str, make) -> None:
+        out, ts = [], []
+        for i in range(len(queries)):
+            t = time.perf_counter()
+            out.append([d for d, _ in make(i)[:DEPTH]])
+            ts.append(time.perf_counter() - t)
+        systems[name] = out
+        fuse_times[name] = ts
+        hybrids.append(name)
+
+    for m in models:
+        add_hybrid(f"RRF(k={args.rrf_k:g}) keyword+{m}",
+                   lambda i, m=m: reciprocal_rank_fusion([kw_runs[i], sem[m].runs[i]], k=args.rrf_k))
+        for w in kw_weights:
+            add_hybrid(f"convex {w:.1f}·keyword+{1 - w:.1f}·{m}",
+                       lambda i, m=m, w=w: convex_combination([kw_runs[i], sem[m].runs[i]], [w, 1 - w]))
+    if len(models) > 1:
+        add_hybrid(f"RRF(k={args.rrf_k:g}) keyword+" + "+".join(models),
+                   lambda i: reciprocal_rank_fusion([kw_runs[i]] + [sem[m].runs[i] for m in models], k=args.rrf_k))
+
+    scores = {name: per_query(runs, queries) for name, runs in systems.items()}
+    width = max(len(n) for n in systems) + 2
+    print()
+    print(f"{'system':<{width}}" + "".join(f"{m:>9}" for m in METRICS))
+    for name in systems:
+        if name == hybrids[0] if hybrids else False:
+            print("-" * (width + 27))
+        print(f"{name:<{width}}" + "".join(f"{scores[name][m].mean():9.3f}" for m in METRICS))
+    print(f"\nkeyword = {kw_label}; semantic article score = best passage; fusion depth {DEPTH} per list")
+
+    results: dict = {"questions": len(queries), "passages": len(passages), "keyword_backend": kw_label,
+                     "systems": {n: {m: float(v.mean()) for m, v in s.items()} for n, s in scores.items()},
+                     "bootstrap": {}, "speed": {}}
+    if hybrids:
+        print("\nhybrid - best single system, mean difference [95% bootstrap interval, 10,000 resamples of questions]")
+        best_single = {m: max(singles, key=lambda s: scores[s][m].mean()) for m in METRICS}
+        print("best single: " + ", ".join(f"{m} {best_single[m]}" for m in METRICS))
+        for name in hybrids:
+            cells = []
+            for m in METRICS:
+                diff = scores[name][m] - scores[best_single[m]][m]
+                lo, hi = bootstrap_ci(diff)
+                cells.append(f"{m} {diff.mean():+.3f} [{lo:+.3f},{hi:+.3f}]")
+                results["bootstrap"].setdefault(name, {})[m] = [float(diff.mean()), lo, hi]
+            print(f"  {name:<{width}} " + "  ".join(cells))
+        for name in hybrids:
+            for m in METRICS:
+                beats = all(scores[name][m].mean() > scores[s][m].mean() for s in singles)
+                results["bootstrap"][name][m].append(beats)
+
+    print("\nspeed (2 cores)")
+    print(f"  keyword search: p50 {ms(kw_times, 50):.1f} ms, p95 {ms(kw_times, 95):.1f} ms per query")
+    for m, r in sem.items():
+        speed = f"{r.encode_passages_per_s:,.1f} passages/s" if r.encode_passages_per_s else "vectors from cache"
+        print(f"  {m}: load {r.model_load_s:.1f} s; embed {r.passage_count:,} passages: {speed}; "
+              f"query encode p50 {ms(r.query_encode_s, 50):.1f} / p95 {ms(r.query_encode_s, 95):.1f} ms; "
+              f"vector search p95 {ms(r.search_s, 95):.1f} ms")
+        rrf = f"RRF(k={args.rrf_k:g}) keyword+{m}"
+        total = [a + b + c + d for a, b, c, d in zip(kw_times, r.query_encode_s, r.search_s, fuse_times[rrf])]
+        print(f"    hybrid keyword+{m} query total: p50 {ms(total, 50):.1f} ms, p95 {ms(total, 95):.1f} ms")
+        results["speed"][m] = {"passages_per_s": r.encode_passages_per_s, "load_s": r.model_load_s,
+                               "hybrid_p95_ms": ms(total, 95), "query_encode_p95_ms": ms(r.query_encode_s, 95)}
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,258 @@
+"""Programmatic entry point: crawl one e-paper system over a date range.
+
+    stats = crawl("grrb", date(2023, 4, 1), date(2023, 4, 30), on_page=handle)
+
+Scrapy runs in-process in its asyncio mode without a Twisted reactor
+(TWISTED_REACTOR_ENABLED=False, Scrapy ≥ 2.15): each crawl() is one asyncio.run(), so a
+process may crawl any number of times, one after another, and on_page runs in the caller's
+thread. (With a Twisted reactor a process could crawl only once.) Inside a running event
+loop, `await crawl_async(...)` instead. Nothing Twisted-reactor-based may run in the same
+process (Scrapy refuses to mix the two modes).
+
+Also a small command line for worker processes (distributed crawls, tests, mirrors):
+
+    python -m crawler.run grrb --from 2023-04-01 --to 2023-04-30 [--base-url URL]
+        [--redis redis://host:6379/0] [--jobdir DIR] [--out pages.jsonl] [--local] [-s KEY=VALUE]
+
+It writes one JSON line per fetched article page (metadata, not the body). The full
+pipeline (parse, index, search) is driven by search_cli.py crawl.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.settings import Settings
+
+from crawler import settings as default_settings
+from crawler.items import CrawlStats, FetchedPage
+from crawler.links import parse_day
+from crawler.spiders.base import EpaperSpider, never_known
+from crawler.spiders.founder import FounderSpider
+from crawler.spiders.grrb import GrrbSpider
+from crawler.spiders.grrb_legacy import GrrbLegacySpider
+
+logger = logging.getLogger(__name__)
+
+
+SYSTEMS: dict[str, type[EpaperSpider]] = {
+    "grrb": GrrbSpider,
+    "grrb-legacy": GrrbLegacySpider,
+    "founder": FounderSpider,
+}
+
+
+def build_settings(
+    start: date,
+    end: date,
+    *,
+    jobdir: Path | None = None,
+    redis_url: str | None = None,
+    overrides: dict | None = None,
+) -> Settings:
+    """crawler.settings, then JOBDIR or the scrapy-redis scheduler, then the caller's overrides."""
+    s = Settings()
+    s.setmodule(default_settings, priority="project")
+    if jobdir is not None and redis_url:
+        raise ValueError("jobdir and redis_url: choose one (the Redis queue already survives restarts)")
+    if jobdir is not None:
+        s.set("JOBDIR", str(jobdir), priority="cmdline")
+    if redis_url:
+        prefix = f"{s.get('REDIS_KEY_PREFIX')}:%(spider)s:{start.isoformat()}:{end.isoformat()}"
+        s.setdict(
+            {
+                "SCHEDULER": s.get("REDIS_SCHEDULER"),
+                "DUPEFILTER_CLASS": s.get("REDIS_DUPEFILTER_CLASS"),
+                "SCHEDULER_DUPEFILTER_CLASS": s.get("REDIS_DUPEFILTER_CLASS"),
+                "SCHEDULER_PERSIST": True,  # another process may still be working on the queue
+                "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+                "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+                "REDIS_URL": redis_url,
+            },
+            priority="cmdline",
+        )
+    if overrides:
+        s.setdict(dict(overrides), priority="cmdline")
+    return s
+
+
+def _check_args(system: str, start: date, end: date) -> tuple[type[EpaperSpider], date, date]:
+    if system not in SYSTEMS:
+        raise ValueError(f"system: unknown {system!r}; choose one of {', '.join(SYSTEMS)}")
+    start, end = parse_day(start, "start"), parse_day(end, "end")
+    if end < start:
+        raise ValueError(f"end: {end} is before start {start}")
+    return SYSTEMS[system], start, end
+
+
+async def crawl_async(
+    system: str,
+    start: date,
+    end: date,
+    on_page: Callable[[FetchedPage], None],
+    *,
+    base_url: str | None = None,
+    known_url: Callable[[str], bool] = never_known,
+    jobdir: Path | None = None,
+    redis_url: str | None = None,
+    settings: dict | None = None,
+    progress: Callable[[CrawlStats], None] | None = None,
+) -> CrawlStats:
+    """crawl() for callers already inside an asyncio event loop."""
+    spidercls, start, end = _check_args(system, start, end)
+    runner = AsyncCrawlerRunner(
+        build_settings(start, end, jobdir=jobdir, redis_url=redis_url, overrides=settings)
+    )
+    stats = CrawlStats(system=system)
+    loop = asyncio.get_running_loop()
+    this_task = asyncio.current_task()
+    presses = 0
+
+    def on_sigint() -> None:
+        # First Ctrl-C: stop gracefully, so JOBDIR or Redis keeps what is still queued.
+        # Second: give up at once.
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            logger.warning("stopping after the pages in flight (Ctrl-C again to abort)")
+            loop.create_task(runner.stop())
+        elif this_task is not None:
+            this_task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        handles_sigint = True
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / platform
+        handles_sigint = False
+    try:
+        await runner.crawl(
+            spidercls,
+            start=start,
+            end=end,
+            base_url=base_url,
+            on_page=on_page,
+            known_url=known_url,
+            progress=progress,
+            crawl_stats=stats,
+        )
+    finally:
+        if handles_sigint:
+            loop.remove_signal_handler(signal.SIGINT)
+    return stats
+
+
+def crawl(
+    system: str,
+    start: date,
+    end: date,
+    on_page: Callable[[FetchedPage], None],
+    *,
+    base_url: str | None = None,
+    known_url: Callable[[str], bool] = never_known,
+    jobdir: Path | None = None,
+    redis_url: str | None = None,
+    settings: dict | None = None,
+    progress: Callable[[CrawlStats], None] | None = None,
+) -> CrawlStats:
+    """Crawl `system` ("grrb" | "grrb-legacy" | "founder") for issues start..end inclusive,
+    calling on_page(FetchedPage) for every article page fetched; returns the counts.
+
+    base_url: a mirror or test server for the whole system (for grrb also the JSON index).
+    known_url(url) → True: that article page is already stored and is never requested.
+    jobdir: Scrapy JOBDIR; an interrupted crawl resumes where it stopped.
+    redis_url: scrapy-redis scheduler + duplicate filter shared by every process given the
+      same URL, system and dates; on_page runs in whichever process fetched the page.
+    settings: Scrapy setting overrides (crawler.settings.LOCAL_SERVER_OVERRIDES for a local server).
+    progress(stats): called as responses, articles and errors come in.
+    Raises ValueError (one line, naming the argument) for bad arguments.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError("crawl() cannot run inside a running event loop; await crawl_async() instead")
+    return asyncio.run(
+        crawl_async(
+            system, start, end, on_page,
+            base_url=base_url, known_url=known_url, jobdir=jobdir, redis_url=redis_url,
+            settings=settings, progress=progress,
+        )
+    )
+
+
+# ------------------------------------------------------------------------- command line
+
+def _parse_setting(pair: str) -> tuple[str, Any]:
+    key, sep, value = pair.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"-s: expected KEY=VALUE, got {pair!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def main(argv: list[str] | None = None) -> int:
+    import click
+    from scrapy.utils.log import configure_logging
+
+    @click.command(help="Crawl one e-paper system; write one JSON line per article page fetched.")
+    @click.argument("system", type=click.Choice(list(SYSTEMS)))
+    @click.option("--from", "start", required=True, help="first issue date, YYYY-MM-DD")
+    @click.option("--to", "end", required=True, help="last issue date, YYYY-MM-DD")
+    @click.option("--base-url", help="mirror or test server standing in for the site")
+    @click.option("--redis", "redis_url", help="redis://host:port/db — share the queue with other processes")
+    @click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path), help="resume state directory")
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="JSON lines file (default stdout)")
+    @click.option("--local", is_flag=True, help="no throttling (for a local mirror or test server)")
+    @click.option("-s", "--set", "pairs", multiple=True, help="Scrapy setting KEY=VALUE (repeatable)")
+    def command(system, start, end, base_url, redis_url, jobdir, out, local, pairs):
+        try:
+            overrides = dict(default_settings.LOCAL_SERVER_OVERRIDES) if local else {}
+            overrides.update(_parse_setting(p) for p in pairs)
+            first, last = parse_day(start, "--from"), parse_day(end, "--to")
+        except ValueError as exc:
+            raise click.UsageError(str(exc))
+        configure_logging({"LOG_LEVEL": overrides.get("LOG_LEVEL", default_settings.LOG_LEVEL)})
+        sink = out.open("a", encoding="utf-8") if out else sys.stdout
+
+        def on_page(page: FetchedPage) -> None:
+            record = {k: v for k, v in vars(page).items() if k != "body"}
+            sink.write(json.dumps({**record, "bytes": len(page.body)}, ensure_ascii=False) + "\n")
+            sink.flush()
+
+        try:
+            stats = crawl(
+                system, first, last, on_page,
+                base_url=base_url, jobdir=jobdir, redis_url=redis_url, settings=overrides,
+            )
+        except ValueError as exc:
+            raise click.UsageError(str(exc))
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            click.echo("crawl: aborted", err=True)
+            raise click.Abort()
+        finally:
+            if out:
+                sink.close()
+        click.echo(stats.summary(), err=True)
+
+    try:
+        command.main(args=argv, prog_name="python -m crawler.run", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

