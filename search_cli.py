@@ -48,6 +48,9 @@ def _iso_date(value: str | None, name: str) -> str | None:
     return iso
 
 
+LEVELS = click.Choice(["province", "city", "county"])
+
+
 def open_archive(ctx: click.Context, create: bool = False, backend: str | None = None):
     from index.archive import Archive, ArchiveError
 
@@ -132,18 +135,22 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
 @click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
 @click.option("--until", help="Only articles published on or before this date (YYYY-MM-DD).")
 @click.option("--source", help="Only articles from this outlet, e.g. 工人日报.")
+@click.option("--region", help="Only articles about this place or anything below it (甘肃省 finds 肃北 and 白银).")
+@click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared (朝阳: city or county).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (id, title, date, source, score, snippet, text, …).")
 @click.pass_context
-def search(ctx, query, k, since, until, source, as_json):
+def search(ctx, query, k, since, until, source, region, level, as_json):
     """Search the archive. Quote a phrase ("集体协商") to require it word for word."""
     from index.archive import ArchiveError
     from index.keyword.base import Filters
 
     if not query or not query.strip():
         raise click.UsageError("give a QUERY, e.g. search_cli.py search 马背送学")
-    filters = Filters(since=_iso_date(since, "--since"), until=_iso_date(until, "--until"), source=source)
     with open_archive(ctx) as archive:
         try:
+            code = archive.resolve_region(region, level).code if region else None
+            filters = Filters(since=_iso_date(since, "--since"), until=_iso_date(until, "--until"), source=source,
+                              region=code)
             results = archive.search(query, k=k, filters=filters)
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
@@ -229,6 +236,72 @@ def stats(ctx, as_json):
         return
     for key, value in s.items():
         click.echo(f"{key:18} {value}")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--level", type=LEVELS, help="Answer with regions at this level (default: what the question asks, "
+              "哪个县 → county, 哪个城市 → city, 哪个省 → province).")
+@click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of regions.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, score}.")
+@click.pass_context
+def who(ctx, question, level, k, as_json):
+    """Which region's organisations did what QUESTION describes, with the evidence.
+
+    \b
+    Examples:
+      search_cli.py who 哪个县推出了马背送学？
+      search_cli.py who '哪个省首次评选"工人发明家"'
+      search_cli.py who 集体协商要约行动 --level county
+    """
+    import dataclasses
+
+    from index.archive import ArchiveError
+
+    with open_archive(ctx) as archive:
+        try:
+            answers = archive.who(question, level=level, k=k)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        _echo_json([dataclasses.asdict(a) for a in answers])
+        return
+    if not answers:
+        click.echo("no region found for that")
+        return
+    for n, a in enumerate(answers, 1):
+        where = " › ".join([*a.parents, a.region])
+        click.echo(f"{n}. {click.style(where, bold=True)} ({a.level})  score {a.score:.3f}")
+        if a.org or a.program:
+            click.echo(f"   {a.org}{'  ·  ' + a.program if a.program else ''}")
+        click.echo(f"   “{a.evidence}”")
+        click.echo(f"   — {a.title} [{a.article_id}]")
+
+
+@cli.command()
+@click.option("--type", "etype", type=click.Choice(["region", "org", "program", "figure", "person", "date"]),
+              help="Only this kind of entity.")
+@click.option("--region", help="Only entities of articles about this place (and below it).")
+@click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {type, value, mentions, articles, …}.")
+@click.pass_context
+def entities(ctx, etype, region, level, limit, as_json):
+    """What the archive knows: regions, organisations, programs, figures, people, with counts."""
+    from index.archive import ArchiveError
+
+    with open_archive(ctx) as archive:
+        try:
+            rows = archive.entities(etype, region=region, level=level, limit=limit)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        label = " › ".join([*r["parents"], r["name"]]) if r["type"] == "region" else r["value"]
+        click.echo(f"{r['articles']:5d} art {r['mentions']:5d} × {r['type']:8} {label}")
 
 
 @cli.command()

@@ -103,6 +103,38 @@ def open_keyword_index(backend: str, path: Path) -> KeywordIndex:
     raise ArchiveError(f"unknown keyword backend {backend!r} (choose from {', '.join(BACKENDS)})")
 
 
+def region_name(code: str) -> str:
+    from pipeline.regions import region_by_code
+
+    try:
+        return region_by_code(code).name
+    except KeyError:
+        return code
+
+
+def region_level(code: str) -> str:
+    from pipeline.regions import region_by_code
+
+    try:
+        return region_by_code(code).level
+    except KeyError:
+        return ""
+
+
+def region_parents(code: str) -> list[str]:
+    from pipeline.regions import ancestors
+
+    try:
+        return [u.name for u in ancestors(code)]
+    except KeyError:
+        return []
+
+
+def region_label(code: str) -> str:
+    """甘肃省 酒泉市 肃北蒙古族自治县: a unit with its parents, for messages."""
+    return " ".join([*region_parents(code), region_name(code)])
+
+
 def _prepare_worker(item):
     return prepare_source(item)
 
@@ -282,6 +314,79 @@ class Archive:
                 subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
                 scores=scores.get(aid, {}),
             ))
+        return out
+
+    # -- entities and "which county did what" --------------------------------------------------
+    def resolve_region(self, name: str, level: str | None = None):
+        """The one region unit a user means by ``name`` (official name, short form or code)."""
+        from pipeline.regions import find_units, region_by_code
+
+        name = name.strip()
+        if name.isdigit():
+            try:
+                return region_by_code(name)
+            except KeyError:
+                raise ArchiveError(f"no region with code {name}") from None
+        units = [u for u in find_units(name) if level is None or u.level == level]
+        if not units:
+            raise ArchiveError(f"unknown region {name!r}" + (f" at level {level}" if level else ""))
+        if len(units) > 1:
+            options = "; ".join(f"{u.name} ({region_label(u.code)}, {u.code})" for u in units[:6])
+            raise ArchiveError(f"region {name!r} is ambiguous: {options} — add --level or give the code")
+        return units[0]
+
+    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = 60) -> list:
+        """Rank the regions whose organisations did what the question describes."""
+        from index.who import WhoCandidate, answer_who, parse_question
+        from pipeline.regions import descendant_codes
+
+        q = parse_question(question)
+        query = " ".join([q.text, *(f'"{p}"' for p in q.phrases)]).strip()
+        if not query:
+            raise ArchiveError(f"nothing to look for in the question {question!r}")
+        try:
+            parsed = parse_query(query)
+        except QuerySyntaxError as e:
+            raise ArchiveError(str(e)) from None
+        filters = Filters(region=q.within) if q.within else Filters()
+        hits = [(h.id, h.score) for h in self.keyword.search(parsed, k=candidates, filters=filters)]
+        hits = self._add_semantic_candidates(question, hits, candidates)
+        ids = [i for i, _ in hits]
+        arts = self.store.get_many(ids)
+        mentions = self.store.mentions_for(ids)
+        allowed = descendant_codes(q.within) if q.within else None
+        cands = []
+        for aid, score in hits:
+            if aid not in arts:
+                continue
+            a = arts[aid].article
+            ms = mentions.get(aid, [])
+            if allowed is not None and not any(m.type == "region" and m.value in allowed for m in ms):
+                continue
+            cands.append(WhoCandidate(aid, a.title, score,
+                                      {"title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "body": a.body},
+                                      ms))
+        return answer_who(question, level, k, cands)
+
+    def _add_semantic_candidates(self, question: str, hits: list[tuple[str, float]], k: int):
+        return hits
+
+    def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
+                 limit: int = 50) -> list[dict]:
+        """What the archive knows: entity values with mention and article counts."""
+        from pipeline.regions import descendant_codes
+
+        within = None
+        if region:
+            unit = self.resolve_region(region, level)
+            within = self.store.articles_in_regions(descendant_codes(unit.code))
+        rows = self.store.entity_counts(type, limit=limit, article_ids=within)
+        out = []
+        for t, value, n, a in rows:
+            d = {"type": t, "value": value, "mentions": n, "articles": a}
+            if t == "region":
+                d["name"], d["level"], d["parents"] = region_name(value), region_level(value), region_parents(value)
+            out.append(d)
         return out
 
     def stats(self) -> dict:

@@ -262,15 +262,33 @@ class ArticleStore:
                 out[r["article_id"]].append(self._mention(r))
         return out
 
-    def entity_counts(self, type: str | None = None, limit: int = 50) -> list[tuple[str, str, int, int]]:
-        """(type, value, mentions, articles) most frequent first."""
-        q = "SELECT type, value, COUNT(*) n, COUNT(DISTINCT article_id) a FROM mentions"
-        args: tuple = ()
+    def entity_counts(self, type: str | None = None, limit: int = 50,
+                      article_ids: set[str] | None = None) -> list[tuple[str, str, int, int]]:
+        """(type, value, mentions, articles) most frequent first, optionally within some articles."""
+        where, args = [], []
         if type:
-            q += " WHERE type = ?"
-            args = (type,)
+            where.append("type = ?")
+            args.append(type)
+        if article_ids is not None:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM _ids")
+            self.db.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(i,) for i in article_ids])
+            where.append("article_id IN (SELECT id FROM _ids)")
+        q = "SELECT type, value, COUNT(*) n, COUNT(DISTINCT article_id) a FROM mentions"
+        if where:
+            q += " WHERE " + " AND ".join(where)
         q += " GROUP BY type, value ORDER BY a DESC, n DESC LIMIT ?"
-        return [tuple(r) for r in self.db.execute(q, args + (limit,))]
+        return [tuple(r) for r in self.db.execute(q, (*args, limit))]
+
+    def articles_in_regions(self, codes: set[str]) -> set[str]:
+        """Articles that mention any of these region codes (or a unit below them)."""
+        out: set[str] = set()
+        codes_l = sorted(codes)
+        for i in range(0, len(codes_l), 500):
+            chunk = codes_l[i : i + 500]
+            q = f"SELECT DISTINCT article_id FROM mentions WHERE type = 'region' AND value IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self.db.execute(q, chunk))
+        return out
 
     @staticmethod
     def _mention(r: sqlite3.Row) -> StoredMention:

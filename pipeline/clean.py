@@ -276,9 +276,9 @@ def open_tail(text: str) -> str:
 
 
 def _tokenizer():
-    from pipeline.segment import _jieba  # the shared jieba tokenizer with the union dictionary
+    from pipeline.segment import jieba_tokenizer  # the shared jieba tokenizer with the union dictionary
 
-    return _jieba()
+    return jieba_tokenizer()
 
 
 def bridges_word(a: str, b: str) -> bool:

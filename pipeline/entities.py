@@ -120,9 +120,9 @@ def _make_text(field_name: str, text: str) -> _Text:
 
 def _tokenizer():
     """The segmenter's jieba tokenizer (shared, so the dictionary loads once per process)."""
-    from .segment import _jieba
+    from .segment import jieba_tokenizer
 
-    return _jieba()
+    return jieba_tokenizer()
 
 
 @lru_cache(maxsize=65536)

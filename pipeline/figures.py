@@ -40,9 +40,9 @@ _BEFORE_SKIP = {
 
 
 def _tok():
-    from .segment import _jieba
+    from .segment import jieba_tokenizer
 
-    return _jieba()
+    return jieba_tokenizer()
 
 
 @lru_cache(maxsize=65536)

@@ -58,9 +58,9 @@ def _surname_len(text: str, i: int) -> int:
 
 
 def _tok():
-    from .segment import _jieba
+    from .segment import jieba_tokenizer
 
-    return _jieba()
+    return jieba_tokenizer()
 
 
 def _looks_like_word(name: str) -> bool:

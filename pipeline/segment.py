@@ -124,3 +124,8 @@ def segment(text: str, subwords: bool = True) -> list[Token]:
 def query_terms(text: str) -> list[str]:
     """The words a query string is made of, segmented exactly as documents are."""
     return [t.text for t in segment(text, subwords=False)]
+
+
+def jieba_tokenizer():
+    """The shared jieba tokenizer (with the union dictionary) for other pipeline steps."""
+    return _jieba()

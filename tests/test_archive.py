@@ -43,7 +43,7 @@ sys.path.insert(0, {repo!r})
 from index.archive import Archive
 from pipeline.loaders import iter_sources
 with Archive.open({root!r}) as ar:
-    ar.ingest(iter_sources([{data!r}]), workers=1, checkpoint=200,
+    ar.ingest(iter_sources([{data!r}]), workers=1, checkpoint=50,
               on_progress=lambda r: print(r.added, flush=True))
 """
 
@@ -54,12 +54,12 @@ def test_sigkill_half_way_leaves_the_previous_index_searchable_and_whole(tmp_pat
         ar.ingest(iter_sources([CORPUS]), workers=1)
         seed_ids = ar.store.ids()
         seed_hit = ar.search("马背送学")[0].id
-    data = head_lines(RMRB, tmp_path / "rmrb.jsonl", 3000)
+    data = head_lines(RMRB, tmp_path / "rmrb.jsonl", 600)
     p = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), root=str(root), data=str(data))],
                          stdout=subprocess.PIPE, text=True)
     # wait until it is past at least one checkpoint, then kill it without warning
     for line in p.stdout:
-        if int(line.split()[0]) >= 500:
+        if int(line.split()[0]) >= 120:
             break
     time.sleep(0.3)
     os.kill(p.pid, signal.SIGKILL)

@@ -1,0 +1,30 @@
+"""Data flows one way: crawler → pipeline → index → CLI. A stage never imports a later one."""
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LATER = {"crawler": {"pipeline", "index", "search_cli"}, "pipeline": {"index", "search_cli", "crawler"},
+         "index": {"search_cli", "crawler"}}
+
+
+def imported_top_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+@pytest.mark.parametrize("stage", sorted(LATER))
+def test_stage_imports_no_later_stage(stage):
+    bad = {}
+    for f in (REPO / stage).rglob("*.py"):
+        hit = imported_top_modules(f) & LATER[stage]
+        if hit:
+            bad[str(f.relative_to(REPO))] = hit
+    assert not bad, bad
