@@ -12,8 +12,9 @@ For each corpus it builds, from the same KeywordDocs:
   whoosh        WhooshIndex, one process (segmentation runs inside Whoosh's analyzer)
   tantivy       TantivyIndex, one process
   tantivy-2p    TantivyIndex with segmentation in 2 forked workers (--processes)
-and reports where build time goes (segmentation vs engine; timed around the segmenter
-calls, same process), then times 100 fixed queries (top 10, no filters on 90 of them,
+and reports where build time goes (CPU seconds inside the segmenter vs the rest: CPU, not
+wall time, so a busy machine does not skew the split; wall time and load average are
+printed too), then times 100 fixed queries (top 10, no filters on 90 of them,
 a date range on 10) over --rounds rounds after one warm-up round. Query time is the
 backend's search() alone (parsing is shared and excluded). Ratios are Whoosh/tantivy.
 """
@@ -93,35 +94,39 @@ def fixed_queries(n: int = 100, seed: int = 7) -> list[tuple[str, Filters]]:
 
 # -- timing helpers ------------------------------------------------------------------------------
 class Stopwatch:
+    """CPU time of the calling thread spent inside wrapped calls: segmentation runs in the
+    main thread, so this splits build CPU into segmentation and engine even on a busy machine."""
+
     def __init__(self):
         self.seconds = 0.0
 
     def wrap(self, fn: Callable) -> Callable:
         def timed(*a, **kw):
-            t = time.perf_counter()
+            t = time.thread_time()
             try:
                 return fn(*a, **kw)
             finally:
-                self.seconds += time.perf_counter() - t
+                self.seconds += time.thread_time() - t
 
         return timed
 
     def iterate(self, it: Iterable) -> Iterator:
         it = iter(it)
         while True:
-            t = time.perf_counter()
+            t = time.thread_time()
             try:
                 x = next(it)
             except StopIteration:
-                self.seconds += time.perf_counter() - t
+                self.seconds += time.thread_time() - t
                 return
-            self.seconds += time.perf_counter() - t
+            self.seconds += time.thread_time() - t
             yield x
 
 
-def cpu_seconds() -> float:
+def cpu_seconds() -> tuple[float, float]:
+    """(this process incl. tantivy's threads, finished child processes = segmentation workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def dir_bytes(path: Path) -> int:
@@ -141,15 +146,15 @@ class Run:
     build_s: float = 0.0
     build_cpu_s: float = 0.0  # CPU time of this process and its segmentation workers (robust to a busy machine)
     load_avg: float = 0.0  # 1-minute load average when the build finished
-    segment_s: float | None = None  # time inside the segmenter (None when it ran in workers)
+    segment_cpu_s: float = 0.0  # CPU time inside the segmenter (main thread, or the workers)
     size_bytes: int = 0
     p50_ms: float = 0.0
     p95_ms: float = 0.0
     top10: dict = field(default_factory=dict, repr=False)
 
     @property
-    def engine_s(self) -> float | None:
-        return None if self.segment_s is None else self.build_s - self.segment_s
+    def engine_cpu_s(self) -> float:
+        return self.build_cpu_s - self.segment_cpu_s
 
 
 # -- builds ----------------------------------------------------------------------------------------
@@ -203,7 +208,7 @@ def bench_size(size: int, args, queries, workdir: Path) -> list[Run]:
     label = f"rmrb-{size}" if size <= REAL_SIZE else f"recombined-{size}"
     runs: list[Run] = []
     plan = [("tantivy", 1)]
-    if args.processes > 1:
+    if args.processes > 1 and size <= args.skip_parallel_above:
         plan.append((f"tantivy-{args.processes}p", args.processes))
     if size <= args.skip_whoosh_above:
         plan.append(("whoosh", 1))
@@ -212,15 +217,18 @@ def bench_size(size: int, args, queries, workdir: Path) -> list[Run]:
         path = workdir / f"{label}-{backend}"
         shutil.rmtree(path, ignore_errors=True)
         print(f"[{label}] building {backend} ...", file=sys.stderr, flush=True)
-        cpu0 = cpu_seconds()
+        self0, kids0 = cpu_seconds()
         if backend == "whoosh":
             ix, build_s, seg_s = build_whoosh(path, corpus())
         else:
             ix, build_s, seg_s = build_tantivy(path, corpus(), procs)
         ix.close()  # ends segmentation workers, so their CPU time is counted
-        cpu = cpu_seconds() - cpu0
+        self1, kids1 = cpu_seconds()
+        if seg_s is None:  # segmentation ran in the workers; the main process fed the engine
+            seg_s = kids1 - kids0
         ix = TantivyIndex(path) if backend != "whoosh" else WhooshIndex(path)
-        run = Run(label, backend, ix.count(), build_s, cpu, os.getloadavg()[0], seg_s, dir_bytes(path))
+        run = Run(label, backend, ix.count(), build_s, (self1 - self0) + (kids1 - kids0), os.getloadavg()[0], seg_s,
+                  dir_bytes(path))
         print(f"[{label}] {backend}: {run.docs} docs in {build_s:.1f} s; timing queries ...", file=sys.stderr, flush=True)
         run.p50_ms, run.p95_ms, run.top10 = time_queries(ix, queries, args.rounds)
         ix.close()
@@ -368,17 +376,14 @@ def agreement(a: Run, b: Run) -> str:
 
 
 def report(runs: list[Run]) -> list[str]:
-    def fmt(x, spec):
-        return "—" if x is None else format(x, spec)
-
     lines = [
-        f"{'corpus':<18} {'backend':<11} {'docs':>7} {'build s':>8} {'cpu s':>7} {'segment s':>9} {'engine s':>8} "
+        f"{'corpus':<18} {'backend':<11} {'docs':>7} {'build s':>8} {'cpu s':>7} {'seg cpu':>7} {'eng cpu':>7} "
         f"{'size MB':>8} {'p50 ms':>7} {'p95 ms':>7} {'load':>5}"
     ]
     for r in runs:
         lines.append(
-            f"{r.corpus:<18} {r.backend:<11} {r.docs:>7} {r.build_s:>8.1f} {r.build_cpu_s:>7.1f} {fmt(r.segment_s, '>9.1f')} "
-            f"{fmt(r.engine_s, '>8.1f')} {r.size_bytes / 1e6:>8.1f} {r.p50_ms:>7.2f} {r.p95_ms:>7.2f} {r.load_avg:>5.1f}"
+            f"{r.corpus:<18} {r.backend:<11} {r.docs:>7} {r.build_s:>8.1f} {r.build_cpu_s:>7.1f} {r.segment_cpu_s:>7.1f} "
+            f"{r.engine_cpu_s:>7.1f} {r.size_bytes / 1e6:>8.1f} {r.p50_ms:>7.2f} {r.p95_ms:>7.2f} {r.load_avg:>5.1f}"
         )
     for c in dict.fromkeys(r.corpus for r in runs):
         by = {r.backend: r for r in runs if r.corpus == c}
@@ -386,7 +391,7 @@ def report(runs: list[Run]) -> list[str]:
         if w and t:
             lines.append(
                 f"{c}: Whoosh/tantivy  build x{w.build_s / t.build_s:.1f} (cpu x{w.build_cpu_s / t.build_cpu_s:.1f})  "
-                f"engine x{w.engine_s / t.engine_s:.1f}  size x{w.size_bytes / t.size_bytes:.1f}  "
+                f"engine cpu x{w.engine_cpu_s / t.engine_cpu_s:.1f}  size x{w.size_bytes / t.size_bytes:.1f}  "
                 f"p50 x{w.p50_ms / t.p50_ms:.0f}  p95 x{w.p95_ms / t.p95_ms:.0f}; {agreement(w, t)}"
             )
         for name, r in by.items():
@@ -402,6 +407,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sizes", default=f"{REAL_SIZE},100000", help="comma-separated corpus sizes")
     ap.add_argument("--skip-whoosh-above", type=int, default=10**9, metavar="N", help="build Whoosh only for sizes <= N")
     ap.add_argument("--processes", type=int, default=2, help="also build tantivy with this many segmentation workers (1 = off)")
+    ap.add_argument("--skip-parallel-above", type=int, default=10**9, metavar="N", help="build tantivy-Np only for sizes <= N")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds over the query list")
     ap.add_argument("--segmenters", type=int, default=0, metavar="N", help="also compare jieba/jieba-fast/rjieba on N bodies")

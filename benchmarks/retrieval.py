@@ -193,6 +193,7 @@ def bm25_runs(queries: list[Query], passages: dict[str, str], k1: float = 1.2, b
 
 @dataclass
 class SemanticResult:
+    encoder: object
     runs: list
     encode_passages_per_s: float | None  # None when vectors came from the cache
     passage_count: int
@@ -235,7 +236,88 @@ def semantic_runs(model_name: str, queries: list[Query], passages: dict[str, str
         t3 = time.perf_counter()
         enc_s.append(t2 - t)
         search_s.append(t3 - t2)
-    return SemanticResult(runs, speed, len(flat), enc_s, search_s, load_s)
+    return SemanticResult(enc, runs, speed, len(flat), enc_s, search_s, load_s)
+
+
+# --------------------------------------------------------------------------- union news (seed pages)
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+PARAPHRASES = ROOT / "tests" / "fixtures" / "paraphrase_queries.jsonl"
+# Programme names and fixed terms: a quoted query must put every article containing them first.
+EXACT_TERMS = ("集体协商", "职工之家", "娘家人", "产改", "劳模精神", "农民工", "快递小哥", "乡村振兴",
+               "法律援助", "技能竞赛", "困难职工", "要约行动", "美好生活能量站", "微心愿")
+
+
+def seed_sections() -> dict[str, str]:
+    """Seed pages cut at markdown headings, then into passages (stand-ins for articles)."""
+    import re
+
+    texts = {}
+    for page in sorted(SEEDS.glob("*.txt")):
+        for j, section in enumerate(re.split(r"\n(?=#)", page.read_text(encoding="utf-8", errors="replace"))):
+            for i, p in enumerate(split_into_passages("", section)):
+                texts[f"{page.stem}#{j}.{i}"] = p
+    return texts
+
+
+def union_news_eval(sem: dict[str, "SemanticResult"], cache: Path) -> dict:
+    """Paraphrase queries (hit@5: an expected article among the top 5) and quoted programme
+    names (exact@5: share of the top min(5, n) that contain the phrase) on the seed pages."""
+    from index.keyword.base import KeywordDoc, parse_query
+    from index.keyword.whoosh_backend import WhooshIndex
+
+    texts = seed_sections()
+    cases = [json.loads(line) for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ix = WhooshIndex(Path(tempfile.mkdtemp(prefix=".seed-whoosh-", dir=cache)))
+    ix.add(KeywordDoc(id=k, title="", kicker="", body=v) for k, v in texts.items())
+    getattr(ix, "commit", lambda: None)()
+
+    def keyword(q: str) -> list[tuple[str, float]]:
+        try:
+            return [(h.id, h.score) for h in ix.search(parse_query(q), k=DEPTH)]
+        except ValueError:  # QuerySyntaxError: nothing searchable
+            return []
+
+    vec = {}
+    for m, r in sem.items():
+        enc = r.encoder
+        vi = VectorIndex(Path(tempfile.mkdtemp(prefix=".seed-vi-", dir=cache)), m, enc.dim)
+        ids = list(texts)
+        vs = enc.encode_passages([texts[i] for i in ids], batch_size=32)
+        for i, v in zip(ids, vs):
+            vi.add(i, [texts[i]], v[None, :])
+        vec[m] = (enc, vi)
+
+    def semantic(m: str, q: str) -> list[tuple[str, float]]:
+        enc, vi = vec[m]
+        return vi.search(enc.encode_queries([q])[0], k=DEPTH)
+
+    systems = {"keyword": keyword}
+    for m in vec:
+        systems[m] = lambda q, m=m: semantic(m, q)
+        systems[f"RRF keyword+{m}"] = lambda q, m=m: reciprocal_rank_fusion([keyword(q), semantic(m, q)])
+        systems[f"RRF keyword+{m} +exact rule"] = lambda q, m=m: protect_exact_matches(
+            reciprocal_rank_fusion([keyword(q), semantic(m, q)]),
+            [d for d, _ in keyword(q)] if '"' in q or "“" in q else [], DEPTH)
+
+    out = {}
+    print(f"\nunion news, seed pages ({len(texts)} passages): {len(cases)} paraphrase queries, "
+          f"{len(EXACT_TERMS)} quoted programme names")
+    print(f"  {'system':<40}{'paraphrase hit@5':>18}{'quoted exact@5':>16}")
+    for name, run in systems.items():
+        hits = 0
+        for c in cases:
+            top = [d for d, _ in run(c["query"])[:5]]
+            hits += any(n in texts[d] for d in top for n in c["expect_text_contains"])
+        exact = []
+        for term in EXACT_TERMS:
+            n = sum(term in t for t in texts.values())
+            top = [d for d, _ in run(f"“{term}”")[: min(5, n)]]
+            exact.append(sum(term in texts[d] for d in top) / min(5, n))
+        out[name] = {"paraphrase_hit@5": hits / len(cases), "exact@5": float(np.mean(exact))}
+        print(f"  {name:<40}{hits / len(cases):>18.2f}{np.mean(exact):>16.2f}")
+    ix.close()
+    return out
 
 
 # --------------------------------------------------------------------------- report
@@ -294,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     for m in models:
         add_hybrid(f"RRF(k={args.rrf_k:g}) keyword+{m}",
                    lambda i, m=m: reciprocal_rank_fusion([kw_runs[i], sem[m].runs[i]], k=args.rrf_k))
+        for wk, ws in ((1, 2), (2, 1)):
+            add_hybrid(f"RRF(k={args.rrf_k:g}) {wk}·keyword+{ws}·{m}",
+                       lambda i, m=m, wk=wk, ws=ws: reciprocal_rank_fusion([kw_runs[i], sem[m].runs[i]],
+                                                                          k=args.rrf_k, weights=[wk, ws]))
         for w in kw_weights:
             add_hybrid(f"convex {w:.1f}·keyword+{1 - w:.1f}·{m}",
                        lambda i, m=m, w=w: convex_combination([kw_runs[i], sem[m].runs[i]], [w, 1 - w]))
@@ -343,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    hybrid keyword+{m} query total: p50 {ms(total, 50):.1f} ms, p95 {ms(total, 95):.1f} ms")
         results["speed"][m] = {"passages_per_s": r.encode_passages_per_s, "load_s": r.model_load_s,
                                "hybrid_p95_ms": ms(total, 95), "query_encode_p95_ms": ms(r.query_encode_s, 95)}
+    results["union_news"] = union_news_eval(sem, cache)
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

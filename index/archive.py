@@ -14,7 +14,6 @@ dropped the next time the archive is opened for writing.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from index.highlight import make_snippet
 from index.keyword.base import Filters, KeywordDoc, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
-from pipeline.process import PreparedArticle, prepare_source
+from pipeline.parallel import ordered_map
+from pipeline.process import PreparedArticle, prepare_source, search_fields
 
 FORMAT_VERSION = 1
 BACKENDS = ("whoosh", "tantivy")
@@ -79,7 +79,7 @@ class SearchResult:
         }
 
 
-def keyword_doc(aid: str, art: Article, mentions: Iterable = ()) -> KeywordDoc:
+def keyword_doc(aid: str, art: Article, mentions: Iterable = (), segments: dict | None = None) -> KeywordDoc:
     """What the keyword engines index: text fields plus the region codes for filters
     (each mentioned unit and all its parents, so a province filter finds its counties)."""
     regions: set[str] = set()
@@ -87,8 +87,9 @@ def keyword_doc(aid: str, art: Article, mentions: Iterable = ()) -> KeywordDoc:
         if m.type == "region":
             regions.add(str(m.value))
             regions.update(m.attrs.get("parent_codes", ()))
-    kicker = " ".join(x for x in (art.kicker, art.subtitle) if x)
-    return KeywordDoc(aid, art.title, kicker, art.body, art.date, art.source, tuple(sorted(regions)))
+    f = search_fields(art)
+    return KeywordDoc(aid, f["title"], f["kicker"], f["body"], art.date, art.source, tuple(sorted(regions)),
+                      segments=segments)
 
 
 def open_keyword_index(backend: str, path: Path) -> KeywordIndex:
@@ -136,7 +137,7 @@ def region_label(code: str) -> str:
 
 
 def _prepare_worker(item):
-    return prepare_source(item)
+    return prepare_source(item, segments=True)
 
 
 class Archive:
@@ -267,13 +268,11 @@ class Archive:
 
     def _prepared(self, sources: Iterator, workers: int) -> Iterator[list[PreparedArticle]]:
         if workers <= 1:
-            for item in sources:
-                yield prepare_source(item)
-            return
-        # fork: workers inherit the loaded segmenter and gazetteer instead of rebuilding them.
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers) as pool:
-            yield from pool.imap(_prepare_worker, sources, chunksize=8)
+            return map(prepare_source, sources)
+        from pipeline.segment import jieba_tokenizer
+
+        jieba_tokenizer()  # load once in the parent; forked workers share it
+        return ordered_map(_prepare_worker, sources, workers)
 
     def _checkpoint(self) -> None:
         """Keyword index first, store last: the store only ever names indexed articles."""
@@ -446,7 +445,9 @@ class IngestSession:
         new, dupes = ar.store.add_articles([p.article for p in prepared], mentions)
         rep.duplicates += dupes
         rep.added += len(new)
-        ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash]) for s in new)
+        segs = {p.article.content_hash: p.segments for p in prepared}
+        ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash])
+                       for s in new)
         self._pending += len(new)
         if self._pending >= self.checkpoint:
             ar._checkpoint()

@@ -9,6 +9,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 ARTICLE_KINDS = ("news", "photo", "feature", "commentary")
 
@@ -56,8 +57,9 @@ class Article:
     def with_(self, **changes) -> "Article":
         return replace(self, **changes)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        # cached: it is asked for several times per article on the ingest path
         return content_hash(self.title, self.body)
 
 

@@ -4,7 +4,7 @@ Pure per item (no I/O), so the index stage can run it in worker processes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pipeline.models import Article, LoadProblem, Page
 
@@ -15,7 +15,16 @@ class PreparedArticle:
 
     article: Article
     mentions: tuple = ()  # pipeline.entities.Mention
-    segments: dict = field(default_factory=dict)  # field name -> pre-computed tokens (optional)
+    segments: dict | None = None  # search field -> packed tokens, when computed in a worker
+
+
+def search_fields(article: Article) -> dict[str, str]:
+    """The text fields keyword engines index: the kicker field also holds the subtitle."""
+    return {
+        "title": article.title,
+        "kicker": " ".join(x for x in (article.kicker, article.subtitle) if x),
+        "body": article.body,
+    }
 
 
 def articles_from_source(item: Page | Article) -> list[Article]:
@@ -31,8 +40,12 @@ def articles_from_source(item: Page | Article) -> list[Article]:
     return [item.with_(body=body)]
 
 
-def prepare_source(item: Page | Article, entities: bool = True) -> list[PreparedArticle]:
-    """Everything the pipeline does to one loaded source."""
+def prepare_source(item: Page | Article, entities: bool = True, segments: bool = False) -> list[PreparedArticle]:
+    """Everything the pipeline does to one loaded source.
+
+    ``segments`` also segments the search fields here, so that work happens in the
+    worker processes rather than in the single process that writes the index.
+    """
     out = []
     for art in articles_from_source(item):
         mentions: tuple = ()
@@ -40,7 +53,12 @@ def prepare_source(item: Page | Article, entities: bool = True) -> list[Prepared
             from pipeline.entities import extract_entities
 
             mentions = tuple(extract_entities(art))
-        out.append(PreparedArticle(art, mentions))
+        segs = None
+        if segments:
+            from pipeline.segment import segment_packed
+
+            segs = {name: segment_packed(text) for name, text in search_fields(art).items()}
+        out.append(PreparedArticle(art, mentions, segs))
     return out
 
 

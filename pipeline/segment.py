@@ -129,3 +129,31 @@ def query_terms(text: str) -> list[str]:
 def jieba_tokenizer():
     """The shared jieba tokenizer (with the union dictionary) for other pipeline steps."""
     return _jieba()
+
+
+# Segmented text travels between processes packed: the words joined by NUL and their
+# (position, start, end) as one int32 array. Pickling that is far cheaper than a list of
+# Token objects, which would cost more to move than to compute.
+PackedTokens = tuple[str, bytes]
+_SEP = "\x00"
+
+
+def pack_tokens(tokens: list[Token]) -> PackedTokens:
+    from array import array
+
+    words = _SEP.join(t.text.replace(_SEP, "") for t in tokens)
+    return words, array("i", [x for t in tokens for x in (t.pos, t.start, t.end)]).tobytes()
+
+
+def unpack_tokens(packed: PackedTokens) -> list[tuple[str, int, int, int]]:
+    """(text, pos, start, end) for each token of a packed field."""
+    from array import array
+
+    words = packed[0].split(_SEP) if packed[0] else []
+    nums = array("i")
+    nums.frombytes(packed[1])
+    return [(w, nums[3 * i], nums[3 * i + 1], nums[3 * i + 2]) for i, w in enumerate(words)]
+
+
+def segment_packed(text: str) -> PackedTokens:
+    return pack_tokens(segment(text)) if text else ("", b"")

@@ -72,3 +72,16 @@ def test_sigkill_half_way_leaves_the_previous_index_searchable_and_whole(tmp_pat
         rep = ar.ingest(iter_sources([data]), workers=1)  # resumes: adds only what is missing
         assert ar.store.ids() == ar.keyword.ids()
         assert ar.store.count() == len(seed_ids) + rep.added + (len(stored) - len(seed_ids))
+
+
+def test_parallel_ingest_gives_the_same_archive_as_serial(tmp_path):
+    data = head_lines(RMRB, tmp_path / "rmrb.jsonl", 150)
+    results = []
+    for workers in (1, 2):
+        with Archive.open(tmp_path / f"w{workers}", create=True) as ar:
+            ar.ingest(iter_sources([CORPUS, data]), workers=workers)
+            ids = [sa.id for sa in ar.store.iter_articles()]
+            hits = [[r.id for r in ar.search(q, k=10)] for q in ("职工之家", '"集体协商"', "疫情 防控", "4000万元")]
+            mentions = sorted((m.article_id, m.type, m.value) for i in ids for m in ar.store.mentions(i))
+            results.append((ids, hits, mentions))
+    assert results[0] == results[1]

@@ -12,6 +12,7 @@ from index.semantic.vectors import (
     VectorIndex,
     VectorIndexError,
     embed_missing,
+    similar_articles,
     split_into_passages,
 )
 from tests.helpers import REPO, RMRB, SEEDS, head_lines
@@ -156,6 +157,16 @@ def test_a_save_killed_midway_leaves_the_previous_generation(tmp_path, monkeypat
     reopened = VectorIndex(tmp_path, "toy", 3)
     assert reopened.ids() == {"a", "b", "c"}
     assert reopened.search(_unit([[0, 1, 0]])[0], k=1)[0][0] == "a"
+
+
+def test_similar_articles_excludes_itself_its_copies_and_reprints(tmp_path):
+    ix = _small_index(tmp_path)
+    ix.add("a-copy", ["a1", "a2"], _unit([[1, 0, 0], [0, 1, 0]]))
+    ix.add("a-reprint", ["r"], _unit([[1, 1.02, 0]]))
+    near = [d for d, _ in similar_articles(ix, "a", k=5)]
+    assert "a" not in near and near[0] in {"a-copy", "a-reprint"}
+    assert [d for d, _ in similar_articles(ix, "a", k=5, exclude_ids=["a-copy"], duplicate_above=0.999)] == ["b", "c"]
+    assert similar_articles(ix, "unknown", k=5) == []
 
 
 def test_wrong_vector_count_is_rejected(tmp_path):

@@ -105,6 +105,9 @@ class KeywordDoc:
     date: str | None = None  # ISO date, for range filters
     source: str = ""
     regions: tuple[str, ...] = ()  # region codes of the article and all their parents
+    # field -> packed tokens (pipeline.segment.pack_tokens) computed upstream in worker
+    # processes; backends segment the text themselves when absent
+    segments: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

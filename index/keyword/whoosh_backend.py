@@ -12,7 +12,7 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from index.keyword.base import FIELD_BOOSTS, Filters, KeywordDoc, KeywordHit, ParsedQuery
-from pipeline.segment import segment
+from pipeline.segment import segment, unpack_tokens
 
 TEXT_FIELDS = ("title", "kicker", "body")
 
@@ -30,18 +30,37 @@ class SegmentTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         t = WToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for tok in segment(value, subwords=(mode != "query")):
-            t.text = tok.text
+        packed = getattr(value, "packed", None)
+        if packed is not None and mode != "query":
+            toks = unpack_tokens(packed)
+        else:
+            toks = [(x.text, x.pos, x.start, x.end) for x in segment(value, subwords=(mode != "query"))]
+        for text, pos, start, end in toks:
+            t.text = text
             t.boost = 1.0
             t.stopped = False
             if keeporiginal:
-                t.original = value[tok.start : tok.end]
+                t.original = value[start:end]
             if positions:
-                t.pos = start_pos + tok.pos
+                t.pos = start_pos + pos
             if chars:
-                t.startchar = start_char + tok.start
-                t.endchar = start_char + tok.end
+                t.startchar = start_char + start
+                t.endchar = start_char + end
             yield t
+
+
+class _Segmented(str):
+    """A field value that carries its tokens, computed upstream in a worker process."""
+
+    packed: tuple
+
+
+def _value(text: str, doc: KeywordDoc, name: str) -> str:
+    if not doc.segments or name not in doc.segments:
+        return text
+    v = _Segmented(text)
+    v.packed = doc.segments[name]
+    return v
 
 
 def _schema() -> Schema:
@@ -117,7 +136,8 @@ class WhooshIndex:
         for d in docs:
             # add, not update: the store already deduplicates, and update costs a delete lookup per doc
             w.add_document(
-                id=d.id, title=d.title, kicker=d.kicker, body=d.body,
+                id=d.id, title=_value(d.title, d, "title"), kicker=_value(d.kicker, d, "kicker"),
+                body=_value(d.body, d, "body"),
                 date=d.date or "", source=d.source or "", regions=" ".join(d.regions),
             )
 

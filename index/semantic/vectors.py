@@ -278,6 +278,25 @@ class VectorIndex:
         return [(str(group_ids[i]), float(best[i])) for i in top if np.isfinite(best[i])]
 
 
+def similar_articles(index: VectorIndex, article_id: str, k: int = 10, exclude_ids: Iterable[str] = (),
+                     duplicate_above: float | None = None) -> list[tuple[str, float]]:
+    """Articles most like ``article_id``: the mean of its passage vectors as the query,
+    each candidate scored by its best passage. ``exclude_ids`` (e.g. the store's copies
+    of the same story) are left out, and so is anything scoring above ``duplicate_above``
+    (a reprint under another id). Empty when the article has no vectors.
+    """
+    vecs = index.vectors_of(article_id)
+    if not len(vecs):
+        return []
+    centroid = vecs.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+    excluded = {article_id, *exclude_ids}
+    hits = index.search(centroid, k=k + (k if duplicate_above is not None else 0), exclude_ids=excluded)
+    if duplicate_above is not None:
+        hits = [(d, s) for d, s in hits if s <= duplicate_above]
+    return hits[:k]
+
+
 # --------------------------------------------------------------------------- embedding
 
 
