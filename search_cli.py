@@ -83,9 +83,13 @@ def cli(ctx: click.Context, index_dir: str) -> None:
 @click.option("--backend", type=click.Choice(["whoosh", "tantivy"]), default=None,
               help="Keyword engine for a NEW archive (recorded in it; default whoosh).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the pipeline (default: 2).")
+@click.option("--embed/--no-embed", default=True, show_default=True,
+              help="Embed new articles with the fast static model as they are added (the transformer "
+                   "model is added later with `embed`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, embed: bool,
+           as_json: bool) -> None:
     """Load pages (.txt/.md), e-paper HTML (.html/.htm) or JSONL articles from PATHS.
 
     Folders are read recursively. Pages are cleaned, split into articles,
@@ -94,6 +98,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
     """
     from tqdm import tqdm
 
+    from index.archive import ArchiveError
     from pipeline.loaders import iter_sources
 
     archive = open_archive(ctx, create=True, backend=backend)
@@ -110,9 +115,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
             bar.write(f"skipped {p.origin}: {p.reason}", file=sys.stderr)
         seen_problems = len(report.problems)
 
+    if not embed:
+        archive.ingest_models = []
     try:
         with archive:
             report = archive.ingest(iter_sources(paths), workers=workers, on_progress=on_progress)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from None
     finally:
         bar.close()
     if as_json:
@@ -137,10 +146,18 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
 @click.option("--source", help="Only articles from this outlet, e.g. 工人日报.")
 @click.option("--region", help="Only articles about this place or anything below it (甘肃省 finds 肃北 and 白银).")
 @click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared (朝阳: city or county).")
+@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="hybrid", show_default=True,
+              help="keyword: words as typed; semantic: by meaning; hybrid: both, fused.")
+@click.option("--model", help="Embedding model for semantic/hybrid (default: e5-small where the archive has its "
+              "vectors, else static).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (id, title, date, source, score, snippet, text, …).")
 @click.pass_context
-def search(ctx, query, k, since, until, source, region, level, as_json):
-    """Search the archive. Quote a phrase ("集体协商") to require it word for word."""
+def search(ctx, query, k, since, until, source, region, level, mode, model, as_json):
+    """Search the archive. Quote a phrase ("集体协商") to require it word for word.
+
+    Describe what a story was about (给送外卖的人提供歇脚喝水的地方) and hybrid search
+    finds it even without shared words; exact phrases and program names stay on top.
+    """
     from index.archive import ArchiveError
     from index.keyword.base import Filters
 
@@ -151,7 +168,7 @@ def search(ctx, query, k, since, until, source, region, level, as_json):
             code = archive.resolve_region(region, level).code if region else None
             filters = Filters(since=_iso_date(since, "--since"), until=_iso_date(until, "--until"), source=source,
                               region=code)
-            results = archive.search(query, k=k, filters=filters)
+            results = archive.search(query, k=k, filters=filters, mode=mode, model=model)
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
@@ -236,6 +253,108 @@ def stats(ctx, as_json):
         return
     for key, value in s.items():
         click.echo(f"{key:18} {value}")
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of stories.")
+@click.option("--model", help="Embedding model (default: the best one the archive has).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {id, title, date, source, kind, score, shared}.")
+@click.pass_context
+def similar(ctx, article_id, k, model, as_json):
+    """Precedent stories: the articles most like ARTICLE_ID, with what they share
+    (regions, programs, topic words). Reprints of the same story are left out."""
+    from index.archive import ArchiveError
+
+    with open_archive(ctx) as archive:
+        try:
+            rows = archive.similar(article_id, k=k, model=model)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        _echo_json(rows)
+        return
+    for n, r in enumerate(rows, 1):
+        click.echo(f"{n}. {click.style(r['title'], bold=True)}  [{r['id']}]  {r['date'] or 'undated'}  "
+                   f"similarity {r['score']:.3f}")
+        sh = r["shared"]
+        parts = [f"{name}: {'、'.join(v)}" for name, v in (("regions", sh["regions"]), ("programs", sh["programs"]),
+                                                           ("topics", sh["topics"])) if v]
+        if parts:
+            click.echo("   shares " + "; ".join(parts))
+
+
+@cli.command()
+@click.option("--model", default="e5-small", show_default=True,
+              help="e5-small, static, or any sentence-transformers model name or path.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def embed(ctx, model, batch_size, as_json):
+    """Add passage vectors for every article that lacks them (resumable: stop it any time
+    and run it again). Semantic and hybrid search use e5-small once it covers the archive."""
+    from tqdm import tqdm
+
+    from index.archive import ArchiveError
+
+    with open_archive(ctx) as archive:
+        total = archive.store.count()
+        done = archive.vectors(model).count() if archive.vectors(model) else 0
+        bar = tqdm(total=total, initial=done, desc=f"embed {model}", unit=" art", disable=as_json or None,
+                   file=sys.stderr, dynamic_ncols=True)
+        try:
+            stats = archive.embed(model, progress=bar.update, batch_size=batch_size)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+        finally:
+            bar.close()
+    summary = {"model": model, "articles": stats.articles, "passages": stats.passages,
+               "already_present": stats.skipped, "seconds": round(stats.seconds, 2),
+               "passages_per_second": round(stats.passages_per_second, 1)}
+    if as_json:
+        _echo_json(summary)
+    else:
+        click.echo(f"{model}: embedded {stats.articles} articles ({stats.passages} passages, "
+                   f"{stats.passages_per_second:.0f}/s); {stats.skipped} already had vectors")
+
+
+@cli.group()
+def models():
+    """The embedding models: built from installed packages into a cache, never downloaded."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def models_list(as_json):
+    """Show the built-in models, whether they are built, and where."""
+    from index.semantic.models import models_status
+
+    rows = [{"name": m.name, "built": m.built, "path": str(m.path), "size_bytes": m.size_bytes}
+            for m in models_status()]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        state = f"built, {r['size_bytes'] / 1e6:.0f} MB" if r["built"] else "not built"
+        click.echo(f"{r['name']:10} {state:18} {r['path']}")
+
+
+@models.command("build")
+@click.argument("names", nargs=-1)
+def models_build(names):
+    """Build the built-in models (e5-small, static) now instead of at first use."""
+    from index.semantic.models import BUILTIN_MODELS, ModelError, build_models, default_cache_dir
+
+    bad = [n for n in names if n not in BUILTIN_MODELS]
+    if bad:
+        raise click.BadParameter(f"unknown model {bad[0]!r} (choose from {', '.join(BUILTIN_MODELS)})",
+                                 param_hint="NAMES")
+    try:
+        paths = build_models(default_cache_dir(), names or BUILTIN_MODELS, progress=lambda m: click.echo(m, err=True))
+    except ModelError as e:
+        raise click.ClickException(str(e)) from None
+    for p in paths:
+        click.echo(str(p))
 
 
 @cli.command()

@@ -31,6 +31,11 @@ FORMAT_VERSION = 1
 BACKENDS = ("whoosh", "tantivy")
 DEFAULT_BACKEND = "whoosh"
 CHECKPOINT_ARTICLES = 5000
+# Embedded at ingest: the static model (~1,000 passages/s). The transformer (e5-small, ~10/s)
+# is filled in afterwards by the resumable `embed` step and used wherever it is present.
+DEFAULT_INGEST_MODELS = ("static",)
+SEARCH_MODES = ("keyword", "semantic", "hybrid")
+CANDIDATES = 100  # each side's list length before fusion
 
 
 class ArchiveError(RuntimeError):
@@ -104,6 +109,38 @@ def open_keyword_index(backend: str, path: Path) -> KeywordIndex:
     raise ArchiveError(f"unknown keyword backend {backend!r} (choose from {', '.join(BACKENDS)})")
 
 
+DUPLICATE_COSINE = 0.985  # above this a "similar" article is a reprint of the same story
+
+
+def _shareable(mentions) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {"region": set(), "program": set()}
+    for m in mentions:
+        if m.type in out:
+            out[m.type].add(m.value)
+    return out
+
+
+def topic_words(article: Article, top: int = 30) -> dict[str, int]:
+    """The article's most frequent content words (two characters or more), with counts."""
+    from collections import Counter
+
+    from index.keyword.base import STOPWORDS
+    from pipeline.segment import segment
+
+    counts = Counter(t.text for t in segment(article.title + "\n" + article.body, subwords=False)
+                     if len(t.text) >= 2 and not t.text[0].isdigit() and t.text not in STOPWORDS)
+    return dict(counts.most_common(top))
+
+
+def _model_dir(model: str) -> str:
+    """A folder name for any model name or path."""
+    import hashlib
+    import re as _re
+
+    safe = _re.sub(r"[^A-Za-z0-9_.-]+", "_", model).strip("_")[-40:]
+    return safe if safe == model else f"{safe}-{hashlib.sha1(model.encode()).hexdigest()[:8]}"
+
+
 def region_name(code: str) -> str:
     from pipeline.regions import region_by_code
 
@@ -146,6 +183,10 @@ class Archive:
         self.store = store
         self.config = config
         self._keyword: KeywordIndex | None = None
+        self._vectors: dict = {}  # model name -> VectorIndex
+        self._encoders: dict = {}  # model name -> Encoder
+        self.model_cache: Path | None = None  # None: index.semantic.models.default_cache_dir()
+        self.ingest_models: list[str] = list(config.get("ingest_models", DEFAULT_INGEST_MODELS))
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -168,7 +209,8 @@ class Archive:
             backend = backend or DEFAULT_BACKEND
             if backend not in BACKENDS:
                 raise ArchiveError(f"unknown keyword backend {backend!r} (choose from {', '.join(BACKENDS)})")
-            config = {"format": FORMAT_VERSION, "backend": backend}
+            config = {"format": FORMAT_VERSION, "backend": backend, "ingest_models": list(DEFAULT_INGEST_MODELS),
+                      "vectors": {}}
             root.mkdir(parents=True, exist_ok=True)
             tmp = cfg_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(config), encoding="utf-8")
@@ -194,6 +236,69 @@ class Archive:
             self._keyword.close()
         self.store.close()
 
+    def _save_config(self) -> None:
+        path = self.root / "config.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.config), encoding="utf-8")
+        os.replace(tmp, path)
+
+    # -- vectors -------------------------------------------------------------------------------
+    def encoder(self, model: str):
+        """The embedding model (built from installed packages on first use, never downloaded)."""
+        if model not in self._encoders:
+            from index.semantic.models import ModelError, load_model
+
+            try:
+                self._encoders[model] = load_model(model, self.model_cache)
+            except ModelError as e:
+                raise ArchiveError(str(e)) from None
+        return self._encoders[model]
+
+    def vectors(self, model: str, create: bool = False):
+        """The passage-vector index for ``model`` (None if the archive has none and create is False)."""
+        if model not in self._vectors:
+            from index.semantic.vectors import VectorIndex
+
+            dims = self.config.setdefault("vectors", {})
+            if model not in dims:
+                if not create:
+                    return None
+                dims[model] = self.encoder(model).dim
+                self._save_config()
+            self._vectors[model] = VectorIndex(self.root / "vectors" / _model_dir(model), model, dims[model])
+        return self._vectors[model]
+
+    def vector_models(self) -> list[str]:
+        return list(self.config.get("vectors", {}))
+
+    def best_model(self) -> str | None:
+        """The model a semantic search uses by default: the transformer where it covers the
+        archive (it ranks better), else the static model, else none."""
+        models = self.vector_models()
+        if not models:
+            return None
+        n = max(1, self.store.count())
+        covered = {m: self.vectors(m).count() / n for m in models}
+        for m in ("e5-small", *models):
+            if covered.get(m, 0) >= 0.95:
+                return m
+        return max(models, key=lambda m: covered[m])
+
+    def embed(self, model: str, progress: Callable[[int], None] | None = None, batch_size: int = 64):
+        """Embed every stored article the model's index lacks; safe to interrupt and resume."""
+        from index.semantic.vectors import embed_missing
+
+        index = self.vectors(model, create=True)
+        self._drop_vectors_beyond_store(index)
+        return embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
+                             progress=progress)
+
+    def _drop_vectors_beyond_store(self, index) -> None:
+        extra = index.ids() - self.store.ids() if index.count() > self.store.count() else set()
+        if extra:
+            index.delete(extra)
+            index.save()
+
     def __enter__(self):
         return self
 
@@ -203,6 +308,8 @@ class Archive:
     # -- keeping indexes in step with the store ----------------------------------------------
     def reconcile(self) -> tuple[int, int]:
         """Bring the keyword index in line with the store; returns (added, removed)."""
+        for model in self.vector_models():
+            self._drop_vectors_beyond_store(self.vectors(model))
         kw = self.keyword
         if kw.count() == self.store.count():
             return 0, 0
@@ -274,8 +381,20 @@ class Archive:
         jieba_tokenizer()  # load once in the parent; forked workers share it
         return ordered_map(_prepare_worker, sources, workers)
 
-    def _checkpoint(self) -> None:
-        """Keyword index first, store last: the store only ever names indexed articles."""
+    def _checkpoint(self, embed: list | None = None) -> None:
+        """Indexes first, store last: the store only ever names indexed articles.
+
+        ``embed``: stored articles (not yet committed) to embed with the ingest models.
+        Vectors the store does not confirm are dropped on the next open; missing ones are
+        filled in by the next ingest or `embed` (embedding is resumable).
+        """
+        if embed:
+            from index.semantic.vectors import embed_missing
+
+            for model in self.ingest_models:
+                index = self.vectors(model, create=True)
+                embed_missing(embed, index, self.encoder(model))
+                index.save()
         self.keyword.commit()
         self.store.commit()
 
@@ -289,13 +408,73 @@ class Archive:
             raise ArchiveError(f"id {aid!r} is ambiguous ({', '.join(ids[:3])} …); type more of it")
         return self.store.get(ids[0])
 
-    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[SearchResult]:
+    def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
+               model: str | None = None, fusion: str = "rrf") -> list[SearchResult]:
+        """Ranked articles. hybrid fuses keyword and semantic lists; a quoted phrase or a
+        program name matched word for word is never ranked below semantic near-misses."""
+        from index.hybrid import fuse, protect_exact_matches
+
+        if mode not in SEARCH_MODES:
+            raise ArchiveError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
         try:
             parsed = parse_query(query)
         except QuerySyntaxError as e:
-            raise ArchiveError(str(e)) from None
-        hits = self.keyword.search(parsed, k=k, filters=filters)
-        return self._results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
+            if mode != "semantic":
+                raise ArchiveError(str(e)) from None
+            parsed = None
+        model = model or (self.best_model() if mode != "keyword" else None)
+        if mode == "semantic" and model is None:
+            raise ArchiveError("this archive has no vectors yet: run `search_cli.py embed` (or ingest) first")
+        if mode == "keyword" or model is None:  # hybrid without vectors is keyword search
+            hits = self.keyword.search(parsed, k=k, filters=filters)
+            return self._results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
+        n = max(CANDIDATES, 3 * k)
+        kw = [(h.id, h.score) for h in self.keyword.search(parsed, k=n, filters=filters)] if parsed else []
+        sem = self._semantic(query, model, n, filters)
+        scores: dict[str, dict] = {}
+        for name, ranked in (("keyword", kw), ("semantic", sem)):
+            for i, sc in ranked:
+                scores.setdefault(i, {})[name] = sc
+        if mode == "semantic":
+            return self._results(sem[:k], parsed, scores)
+        fused = fuse([kw, sem], method=fusion)
+        ranked = protect_exact_matches(fused, self._exact_matches(query, parsed, kw), k)
+        for i, sc in ranked:
+            scores.setdefault(i, {})["fused"] = sc
+        return self._results(ranked, parsed, scores)
+
+    def _semantic(self, query: str, model: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+        index = self.vectors(model)
+        if index is None:
+            raise ArchiveError(f"no {model} vectors in this archive: run `search_cli.py embed --model {model}`")
+        qvec = self.encoder(model).encode_queries([query.replace('"', " ")])[0]
+        allowed = self._filtered_ids(filters) if filters != Filters() else None
+        return index.search(qvec, k=n, allowed_ids=allowed)
+
+    def _filtered_ids(self, f: Filters) -> set[str]:
+        """The articles that pass the filters, from the store (so any vector index can use them)."""
+        ids = self.store.ids_matching(since=f.since, until=f.until, source=f.source)
+        if f.region:
+            from pipeline.regions import descendant_codes
+
+            ids &= self.store.articles_in_regions(descendant_codes(f.region))
+        if f.ids is not None:
+            ids &= set(f.ids)
+        return ids
+
+    def _exact_matches(self, query: str, parsed: ParsedQuery | None, kw: list[tuple[str, float]]) -> list[str]:
+        """Keyword hits that contain a quoted phrase, or a program name the query names."""
+        if parsed is None:
+            return []
+        if any(c.required for c in parsed.clauses):
+            return [i for i, _ in kw]  # required clauses: every keyword hit has the phrase
+        ids = [i for i, _ in kw[:30]]
+        folded = query.replace(" ", "")
+        out = []
+        for aid, ms in self.store.mentions_for(ids).items():
+            if any(m.type == "program" and len(m.value) >= 3 and m.value in folded for m in ms):
+                out.append(aid)
+        return sorted(out, key=ids.index)
 
     def _results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
                  scores: dict[str, dict]) -> list[SearchResult]:
@@ -313,6 +492,38 @@ class Archive:
                 subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
                 scores=scores.get(aid, {}),
             ))
+        return out
+
+    # -- precedent stories ---------------------------------------------------------------------
+    def similar(self, aid: str, k: int = 10, model: str | None = None) -> list[dict]:
+        """Articles most like this one (its reprints left out), with what they share."""
+        from index.semantic.vectors import similar_articles
+
+        sa = self.get(aid)
+        model = model or self.best_model()
+        index = self.vectors(model) if model else None
+        if index is None or not index.has(sa.id):
+            raise ArchiveError(f"article {sa.id} has no vectors yet: run `search_cli.py embed` first")
+        hits = similar_articles(index, sa.id, k=k, duplicate_above=DUPLICATE_COSINE)
+        arts = self.store.get_many([i for i, _ in hits])
+        mentions = self.store.mentions_for([sa.id, *arts])
+        mine = _shareable(mentions[sa.id])
+        my_words = topic_words(sa.article)
+        out = []
+        for i, score in hits:
+            if i not in arts:
+                continue
+            a = arts[i].article
+            theirs = _shareable(mentions[i])
+            words = topic_words(a)
+            out.append({
+                "id": i, "title": a.title, "date": a.date, "source": a.source, "kind": a.kind, "score": score,
+                "shared": {
+                    "regions": sorted(region_name(c) for c in mine["region"] & theirs["region"]),
+                    "programs": sorted(mine["program"] & theirs["program"]),
+                    "topics": sorted(set(my_words) & set(words), key=lambda w: -(my_words[w] * words[w]))[:5],
+                },
+            })
         return out
 
     # -- entities and "which county did what" --------------------------------------------------
@@ -404,16 +615,22 @@ class IngestSession:
         self.checkpoint = checkpoint
         self.on_progress = on_progress
         self.report = IngestReport()
-        self._pending = 0
+        self._pending: list[StoredArticle] = []
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> "IngestSession":
         self.archive.reconcile()
+        if self.archive.ingest_models:
+            # articles stored earlier without vectors (an interrupted embed, a new model) get them now
+            for model in self.archive.ingest_models:
+                index = self.archive.vectors(model, create=True)
+                if index.count() < self.archive.store.count():
+                    self.archive.embed(model)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.archive._checkpoint()
+            self.archive._checkpoint(self._pending)
         else:
             self.archive.store.rollback()
         self.report.seconds = time.perf_counter() - self._t0
@@ -448,10 +665,10 @@ class IngestSession:
         segs = {p.article.content_hash: p.segments for p in prepared}
         ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash])
                        for s in new)
-        self._pending += len(new)
-        if self._pending >= self.checkpoint:
-            ar._checkpoint()
-            self._pending = 0
+        self._pending.extend(new)
+        if len(self._pending) >= self.checkpoint:
+            ar._checkpoint(self._pending)
+            self._pending = []
         self._progress()
 
     def _progress(self) -> None:

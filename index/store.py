@@ -280,6 +280,20 @@ class ArticleStore:
         q += " GROUP BY type, value ORDER BY a DESC, n DESC LIMIT ?"
         return [tuple(r) for r in self.db.execute(q, (*args, limit))]
 
+    def ids_matching(self, since: str | None = None, until: str | None = None, source: str | None = None) -> set[str]:
+        where, args = [], []
+        if since:
+            where.append("date >= ?")
+            args.append(since)
+        if until:
+            where.append("date <= ?")
+            args.append(until)
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        q = "SELECT id FROM articles" + (" WHERE " + " AND ".join(where) if where else "")
+        return {r[0] for r in self.db.execute(q, args)}
+
     def articles_in_regions(self, codes: set[str]) -> set[str]:
         """Articles that mention any of these region codes (or a unit below them)."""
         out: set[str] = set()

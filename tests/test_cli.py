@@ -52,9 +52,19 @@ def test_key_queries_put_the_right_article_first_with_marked_snippet(archive_dir
     assert len(first["text"]) > 100
 
 
+def has_phrase(r, phrase):
+    return phrase in (r["title"] + r["kicker"] + r["subtitle"] + r["text"]).replace(" ", "")
+
+
 def test_phrase_query_only_returns_articles_with_the_exact_phrase(archive_dir):
-    for r in search_json(archive_dir, '"集体协商"', "-k", "50"):
-        assert "集体协商" in (r["title"] + r["kicker"] + r["subtitle"] + r["text"]).replace(" ", "")
+    results = search_json(archive_dir, '"集体协商"', "-k", "50", "--mode", "keyword")
+    assert len(results) >= 3 and all(has_phrase(r, "集体协商") for r in results)
+
+
+def test_hybrid_never_buries_an_exact_phrase_under_semantic_near_misses(archive_dir):
+    results = search_json(archive_dir, '"集体协商"', "-k", "20")
+    flags = [has_phrase(r, "集体协商") for r in results]
+    assert flags[0] and flags == sorted(flags, reverse=True), flags
 
 
 def test_human_output_and_show_and_list(archive_dir):

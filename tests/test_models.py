@@ -128,11 +128,12 @@ def test_unknown_model_path_is_one_clear_line(tmp_path):
     assert "no-such-model" in msg and "\n" not in msg
 
 
-def test_importing_models_and_loading_static_does_not_import_torch(embedding_models):
+def test_static_model_loads_without_torch_by_name_or_path(embedding_models):
     code = (
         "import sys; from pathlib import Path; from index.semantic.models import load_model;"
         f"e = load_model('static', Path({str(embedding_models.cache_dir)!r}));"
-        "e.encode_queries(['工会']);"
+        f"by_path = load_model({str(embedding_models.static_path)!r});"
+        "assert (e.encode_queries(['工会']) @ by_path.encode_queries(['工会']).T)[0, 0] > 0.9999;"
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)

@@ -55,6 +55,15 @@ def test_add_is_invisible_until_commit_then_count_ids_delete(index):
     assert index.count() == 1 and index.ids() == {"b"} and search(index, "职工") == []
 
 
+def test_delete_then_add_in_one_commit_replaces_the_document(index):
+    build(index, [doc("a", "职工", "工会")])
+    index.delete(["a"])
+    index.add([doc("a", "职工之家", "工会")])
+    index.commit()
+    assert index.count() == 1
+    assert ids_of(search(index, "职工之家")) == ["a"] and ids_of(search(index, "工会")) == ["a"]
+
+
 def test_close_drops_uncommitted_work_and_reopen_sees_commits(tmp_path):
     ix = TantivyIndex(tmp_path / "kw")
     build(ix, [doc("a", "职工之家", "工会")])

@@ -160,9 +160,12 @@ def test_a_save_killed_midway_leaves_the_previous_generation(tmp_path, monkeypat
 
 
 def test_similar_articles_excludes_itself_its_copies_and_reprints(tmp_path):
-    ix = _small_index(tmp_path)
-    ix.add("a-copy", ["a1", "a2"], _unit([[1, 0, 0], [0, 1, 0]]))
-    ix.add("a-reprint", ["r"], _unit([[1, 1.02, 0]]))
+    ix = VectorIndex(tmp_path, "toy", 3)
+    ix.add("a", ["a1", "a2"], _unit([[1, 0, 0], [0.8, 0.6, 0]]))
+    ix.add("a-copy", ["a1", "a2"], _unit([[1, 0, 0], [0.8, 0.6, 0]]))
+    ix.add("a-reprint", ["r"], _unit([[0.95, 0.3, 0]]))  # ~ the centroid of a: cosine 0.9999
+    ix.add("b", ["b1"], _unit([[0, 1, 0]]))
+    ix.add("c", ["c1"], _unit([[0, 0, 1]]))
     near = [d for d, _ in similar_articles(ix, "a", k=5)]
     assert "a" not in near and near[0] in {"a-copy", "a-reprint"}
     assert [d for d, _ in similar_articles(ix, "a", k=5, exclude_ids=["a-copy"], duplicate_above=0.999)] == ["b", "c"]

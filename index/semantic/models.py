@@ -601,7 +601,7 @@ def _load_sentence_transformer(name_or_path: str, name: str) -> Encoder:
     return Encoder(name=name, dim=dim, _encode=encode)
 
 
-def _load_static(path: Path) -> Encoder:
+def _load_static(path: Path, name: str = STATIC_NAME) -> Encoder:
     """model2vec's own numpy runtime: no torch import, so the CLI starts in well under a second.
 
     Same vectors as ``StaticEmbedding.from_model2vec(path)`` in sentence-transformers.
@@ -620,7 +620,7 @@ def _load_static(path: Path) -> Encoder:
                             use_multiprocessing=False)
         return _normalised(vecs)
 
-    return Encoder(name=STATIC_NAME, dim=dim, _encode=encode)
+    return Encoder(name=name, dim=dim, _encode=encode)
 
 
 def load_model(name_or_path: str, cache_dir: Path | None = None, progress: Progress | None = None) -> Encoder:
@@ -631,11 +631,17 @@ def load_model(name_or_path: str, cache_dir: Path | None = None, progress: Progr
     if name_or_path == STATIC_NAME:
         return _load_static(build_static(cache_dir, progress))
     path = Path(name_or_path).expanduser()
-    if path.exists() and (path / "config.json").is_file() and (path / "model.safetensors").is_file() \
-            and not (path / "modules.json").exists() and (path / "tokenizer.json").is_file() \
-            and json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type") == "model2vec":
-        return _load_static(path)  # a model2vec folder given by path
+    if _is_model2vec_folder(path):
+        return _load_static(path, name_or_path)  # numpy runtime, no torch
     return _load_sentence_transformer(str(path) if path.exists() else name_or_path, name_or_path)
+
+
+def _is_model2vec_folder(path: Path) -> bool:
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("model_type") == "model2vec"
 
 
 @dataclass(frozen=True)
