@@ -1,0 +1,74 @@
+"""Semantic and hybrid search, `similar` and `embed` through the CLI, with the real models."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from search_cli import cli
+from tests.helpers import CORPUS, REPO
+
+PARAPHRASES = [json.loads(x) for x in (REPO / "tests" / "fixtures" / "paraphrase_queries.jsonl").read_text(
+    encoding="utf-8").splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def idx(tmp_path_factory, embedding_models):
+    d = tmp_path_factory.mktemp("sem")
+    r = CliRunner().invoke(cli, ["--index", str(d), "ingest", str(CORPUS)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["--index", str(d), "embed", "--model", "e5-small", "--json"])
+    assert r.exit_code == 0, r.output
+    return d
+
+
+def j(idx, *args):
+    r = CliRunner().invoke(cli, ["--index", str(idx), *args, "--json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def hit(results, case) -> bool:
+    return any(any(t in r["title"] for t in case["expect_title_contains"]) for r in results)
+
+
+@pytest.mark.parametrize("case", PARAPHRASES, ids=[c["query"][:12] for c in PARAPHRASES])
+def test_paraphrase_finds_the_story_in_the_top_5(idx, case):
+    # the query shares no keyword with the story: keyword search alone cannot do this
+    assert hit(j(idx, "search", case["query"], "-k", "5"), case), case["query"]
+
+
+def test_hybrid_beats_keyword_on_the_paraphrases(idx):
+    found = {m: sum(hit(j(idx, "search", c["query"], "-k", "5", "--mode", m), c) for c in PARAPHRASES)
+             for m in ("keyword", "hybrid")}
+    assert found["hybrid"] > found["keyword"], found
+
+
+def test_semantic_mode_with_each_model_and_json_fields_kept(idx):
+    for model in ("static", "e5-small"):
+        res = j(idx, "search", "给户外劳动者歇脚的地方", "--mode", "semantic", "--model", model, "-k", "3")
+        assert len(res) == 3 and {"id", "title", "date", "source", "score", "snippet", "text"} <= set(res[0])
+        assert "semantic" in res[0]["scores"]
+
+
+def test_similar_gives_precedents_with_what_they_share_and_not_itself(idx):
+    rows = j(idx, "list")
+    aid = next(r["id"] for r in rows if "集体协商要约" in r["title"] and "靖西" in r["title"])
+    sims = j(idx, "similar", aid, "-k", "5")
+    assert sims and aid not in [s["id"] for s in sims]
+    assert any("集体协商" in s["title"] for s in sims[:3]), [s["title"] for s in sims]
+    assert any(s["shared"]["topics"] for s in sims)
+
+
+def test_embed_is_resumable_and_idempotent(idx):
+    out = j(idx, "embed", "--model", "e5-small")
+    assert out["articles"] == 0 and out["already_present"] > 20
+
+
+def test_semantic_without_vectors_is_a_clear_error(tmp_path, embedding_models):
+    d = tmp_path / "nov"
+    assert CliRunner().invoke(cli, ["--index", str(d), "ingest", "--no-embed", str(CORPUS)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["--index", str(d), "search", "工会", "--mode", "semantic"])
+    assert r.exit_code == 1 and "embed" in r.output
+    # hybrid falls back to keyword search when there are no vectors
+    r = CliRunner().invoke(cli, ["--index", str(d), "search", "马背送学", "--json"])
+    assert r.exit_code == 0 and "县级工会" in json.loads(r.output)[0]["title"]
