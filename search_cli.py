@@ -358,6 +358,88 @@ def models_build(names):
 
 
 @cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["opensearch"]), default="opensearch", show_default=True)
+@click.option("--model", help="Vectors to include (default: the best the archive has; 'none' for no vectors).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def export(ctx, out_dir, fmt, model, as_json):
+    """Write the whole archive for a search cluster: OUT_DIR/mapping.json (the index
+    mapping) and OUT_DIR/bulk-NNNN.ndjson (_bulk request bodies), streamed."""
+    import numpy as np
+
+    from index.export_opensearch import ExportError, article_record, export_opensearch
+
+    with open_archive(ctx) as archive:
+        model = None if model == "none" else (model or archive.best_model())
+        index = archive.vectors(model) if model else None
+        if model and index is None:
+            raise click.ClickException(f"no {model} vectors in this archive (see `search_cli.py embed`)")
+
+        def records():
+            batch = []
+            for sa in archive.store.iter_articles():
+                batch.append(sa)
+                if len(batch) == 500:
+                    yield from _records(batch)
+                    batch = []
+            yield from _records(batch)
+
+        def _records(batch):
+            ments = archive.store.mentions_for([s.id for s in batch])
+            for s in batch:
+                yield article_record(s.id, s.article, ments.get(s.id, ()))
+
+        def vectors(batch):
+            out = []
+            for rec in batch:
+                v = index.vectors_of(rec["id"])
+                if not len(v):
+                    out.append(None)
+                    continue
+                m = v.mean(axis=0)
+                out.append((m / max(float(np.linalg.norm(m)), 1e-12)).tolist())
+            return out
+
+        try:
+            stats = export_opensearch(records(), out_dir, dim=index.dim if index else None,
+                                      vectors=vectors if index else None)
+        except ExportError as e:
+            raise click.ClickException(str(e)) from None
+    summary = {"format": fmt, "out_dir": str(out_dir), "documents": stats.documents, "with_vector": stats.with_vector,
+               "files": stats.files, "bytes": stats.bytes, "model": model}
+    if as_json:
+        _echo_json(summary)
+    else:
+        click.echo(f"wrote {stats.documents} documents ({stats.with_vector} with {model} vectors) in "
+                   f"{len(stats.files)} bulk files + mapping.json to {out_dir}")
+
+
+@cli.command()
+@click.option("--vectors/--no-vectors", default=False, show_default=True,
+              help="Also drop and recompute every model's passage vectors.")
+@click.pass_context
+def rebuild(ctx, vectors):
+    """Rebuild the keyword index (and optionally the vectors) from the article store."""
+    from tqdm import tqdm
+
+    with open_archive(ctx) as archive:
+        bar = tqdm(total=archive.store.count(), desc="keyword index", unit=" art", file=sys.stderr,
+                   dynamic_ncols=True)
+        n = archive.rebuild_keyword_index(progress=bar.update)
+        bar.close()
+        click.echo(f"keyword index ({archive.backend}): {n} articles")
+        if vectors:
+            for model in archive.vector_models():
+                archive.drop_vectors(model)
+                bar = tqdm(total=archive.store.count(), desc=f"embed {model}", unit=" art", file=sys.stderr,
+                           dynamic_ncols=True)
+                stats = archive.embed(model, progress=bar.update)
+                bar.close()
+                click.echo(f"{model} vectors: {stats.articles} articles")
+
+
+@cli.command()
 @click.argument("question")
 @click.option("--level", type=LEVELS, help="Answer with regions at this level (default: what the question asks, "
               "哪个县 → county, 哪个城市 → city, 哪个省 → province).")

@@ -301,6 +301,13 @@ class Archive:
         return embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
                              progress=progress)
 
+    def drop_vectors(self, model: str) -> None:
+        """Forget a model's vectors (they are rebuilt from the store by `embed`)."""
+        import shutil
+
+        self._vectors.pop(model, None)
+        shutil.rmtree(self.root / "vectors" / _model_dir(model), ignore_errors=True)
+
     def _drop_vectors_beyond_store(self, index) -> None:
         extra = index.ids() - self.store.ids() if index.count() > self.store.count() else set()
         if extra:
@@ -611,6 +618,7 @@ class Archive:
         s = self.store.stats()
         s["backend"] = self.backend
         s["keyword_documents"] = self.keyword.count()
+        s["vectors"] = {m: self.vectors(m).count() for m in self.vector_models()}
         s["path"] = str(self.root)
         return s
 

@@ -127,3 +127,17 @@ def test_console_script_entry_runs_without_traceback(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 1
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_rebuild_from_the_store_keeps_search_results(archive_dir):
+    before = [r["id"] for r in search_json(archive_dir, "职工之家", "--mode", "keyword")]
+    r = run(archive_dir, "rebuild")
+    assert r.exit_code == 0 and "keyword index" in r.output
+    assert [r["id"] for r in search_json(archive_dir, "职工之家", "--mode", "keyword")] == before
+
+
+def test_every_command_has_help():
+    for cmd in ("ingest", "search", "show", "list", "stats", "who", "entities", "similar", "embed", "crawl",
+                "export", "rebuild", "models"):
+        r = CliRunner().invoke(cli, [cmd, "--help"])
+        assert r.exit_code == 0 and len(r.output.splitlines()) > 4, cmd

@@ -72,3 +72,17 @@ def test_semantic_without_vectors_is_a_clear_error(tmp_path, embedding_models):
     # hybrid falls back to keyword search when there are no vectors
     r = CliRunner().invoke(cli, ["--index", str(d), "search", "马背送学", "--json"])
     assert r.exit_code == 0 and "县级工会" in json.loads(r.output)[0]["title"]
+
+
+def test_export_opensearch_writes_mapping_and_bulk_files_for_the_whole_store(idx, tmp_path):
+    out = j(idx, "export", str(tmp_path / "os"))
+    mapping = json.loads((tmp_path / "os" / "mapping.json").read_text(encoding="utf-8"))
+    props = mapping["mappings"]["properties"]
+    assert props["vector"]["type"] == "knn_vector" and props["vector"]["dimension"] == 384
+    lines = [json.loads(x) for f in out["files"]
+             for x in (tmp_path / "os" / f).read_text(encoding="utf-8").splitlines()]
+    actions, docs = lines[0::2], lines[1::2]
+    assert len(docs) == out["documents"] == len(j(idx, "list"))
+    assert all(a["index"]["_id"] == d["id"] for a, d in zip(actions, docs))
+    assert all(len(d["vector"]) == 384 for d in docs)
+    assert set(docs[0]) <= set(props)

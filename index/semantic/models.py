@@ -479,25 +479,28 @@ _SINGLE_CHAR_PIECE = re.compile(r"^\u2581?[\x21-\x7e\u3000-\u303f\u3400-\u4dbf\u
 
 
 def static_vocabulary(tokenizer_file: Path, counts: dict[int, int], min_count: int = 1) -> list[int]:
-    """Piece ids for the static model: specials, pieces seen in Chinese text (most frequent
-    first), then every single CJK / ASCII character piece so unseen words still fall back
-    to characters instead of <unk>."""
+    """Piece ids for the static model: specials, every piece seen in Chinese text, and every
+    single CJK / ASCII character piece (so unseen words fall back to characters, not <unk>).
+
+    Kept in XLM-R's own order, which follows frequency in its huge multilingual corpus:
+    model2vec's SIF weighting reads rank as frequency. Re-ranking by frequency in
+    People's Daily instead was worse on RGB (nDCG@10 0.329 against 0.395).
+    """
     vocab = json.loads(tokenizer_file.read_text(encoding="utf-8"))["model"]["vocab"]
     specials = [0, 1, 2, 3]  # <s> <pad> </s> <unk>
-    seen = sorted((i for i, c in counts.items() if c >= min_count and i not in specials), key=lambda i: (-counts[i], i))
-    chosen = set(specials) | set(seen)
-    chars = [i for i, (piece, _score) in enumerate(vocab) if i not in chosen and _SINGLE_CHAR_PIECE.match(piece)]
-    return specials + seen + chars
+    seen = {i for i, c in counts.items() if c >= min_count}
+    chars = {i for i, (piece, _score) in enumerate(vocab) if _SINGLE_CHAR_PIECE.match(piece)}
+    return specials + sorted((seen | chars) - set(specials))
 
 
 def build_static(cache_dir: Path, progress: Progress | None = None, min_count: int = 1) -> Path:
     """Distil a 256-dim model2vec static model from e5-small over the pieces Chinese text uses.
 
     The vocabulary is every sentencepiece piece seen at least ``min_count`` times in
-    real Chinese news (People's Daily, union-news pages, seed pages) ordered by that
-    frequency -- model2vec's SIF weighting assumes rank order, so common pieces (的, 了,
-    ，) weigh least -- plus single-character pieces as a fallback (static_vocabulary).
-    Builds e5-small first if needed. ~2 min.
+    real Chinese news (People's Daily, union-news pages, seed pages) plus single-character
+    pieces as a fallback (see static_vocabulary): ~17k of XLM-R's 250k pieces, so the
+    distillation takes a minute instead of fifteen and the model is 9 MB instead of 128.
+    Builds e5-small first if needed.
     """
     cache_dir = Path(cache_dir)
     target = cache_dir / STATIC_NAME

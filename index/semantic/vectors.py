@@ -157,7 +157,7 @@ class VectorIndex:
         """Write a new generation, then switch meta.json to it, then drop the old one."""
         self._flush()
         self.dir.mkdir(parents=True, exist_ok=True)
-        old, new = self._gen, self._gen + 1
+        new = self._gen + 1
         self._atomic_save(self._vectors, self._path("vectors", new))
         self._atomic_save(self._rows, self._path("rows", new))
         self._atomic_save(np.array(sorted(self._empty), dtype=str), self._path("empty", new))
@@ -168,11 +168,10 @@ class VectorIndex:
         os.replace(tmp, self.dir / META_FILE)
         self._gen = new
         self.model_changed = False
-        for kind in ("vectors", "rows", "empty"):
-            for stale in self.dir.glob(f"{kind}.*.npy"):
-                if stale.name != self._path(kind, new).name:
-                    stale.unlink(missing_ok=True)  # includes generation `old`
-        del old
+        current = {self._path(kind, new).name for kind in ("vectors", "rows", "empty")}
+        for stale in [*self.dir.glob("*.npy"), *self.dir.glob("*.tmp*")]:
+            if stale.name not in current:
+                stale.unlink(missing_ok=True)  # older generations, and temp files of killed saves
 
     # -- writing -------------------------------------------------------------------------------
     def _flush(self) -> None:
