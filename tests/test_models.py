@@ -16,6 +16,7 @@ from index.semantic.models import (
     load_model,
     models_status,
     read_e5s1,
+    static_vocabulary,
 )
 from tests.helpers import REPO
 
@@ -97,6 +98,17 @@ def test_static_model_is_small_trimmed_and_loads_in_sentence_transformers(embedd
     ours = embedding_models.static.encode_passages(SENTENCES)
     assert theirs.shape == ours.shape == (3, 256)
     assert (theirs * ours).sum(1).min() > 0.99
+
+
+def test_static_vocabulary_without_a_text_sample_keeps_every_chinese_piece(embedding_models):
+    tokenizer_file = embedding_models.e5_path / "tokenizer.json"
+    pieces = [p for p, _ in json.loads(tokenizer_file.read_text(encoding="utf-8"))["model"]["vocab"]]
+    sampled = static_vocabulary(tokenizer_file, {pieces.index("▁Bundesliga"): 3})
+    fallback = static_vocabulary(tokenizer_file, {}, all_cjk=True)
+    assert pieces.index("▁Bundesliga") in sampled and pieces.index("▁Bundesliga") not in fallback
+    assert pieces.index("工会") in fallback and pieces.index("工会") not in sampled  # not seen, not one character
+    assert fallback[:4] == [0, 1, 2, 3] and fallback == sorted(fallback)
+    assert 15_000 < len(fallback) < 30_000
 
 
 def test_static_model_separates_topics(embedding_models):

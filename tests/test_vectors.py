@@ -253,9 +253,7 @@ def test_fixture_queries_do_not_contain_their_answers():
         assert any(n in t for n in case["expect_text_contains"] for t in texts.values()), case
 
 
-@pytest.mark.slow
-def test_e5_finds_every_paraphrase_in_the_top_5_seed_passages(tmp_path, embedding_models):
-    enc = embedding_models.e5
+def _paraphrase_misses(enc, tmp_path) -> list[str]:
     texts = seed_sections()
     ix = VectorIndex(tmp_path, enc.name, enc.dim)
     embed_missing([(k, "", v) for k, v in texts.items()], ix, enc, batch_size=64)
@@ -264,4 +262,14 @@ def test_e5_finds_every_paraphrase_in_the_top_5_seed_passages(tmp_path, embeddin
         top = [d for d, _ in ix.search(enc.encode_queries([case["query"]])[0], k=5)]
         if not any(n in texts[d] for d in top for n in case["expect_text_contains"]):
             misses.append(case["query"])
-    assert not misses, misses
+    return misses
+
+
+@pytest.mark.slow
+def test_e5_finds_every_paraphrase_in_the_top_5_seed_passages(tmp_path, embedding_models):
+    assert _paraphrase_misses(embedding_models.e5, tmp_path) == []
+
+
+def test_static_model_finds_most_paraphrases_in_the_top_5(tmp_path, embedding_models):
+    misses = _paraphrase_misses(embedding_models.static, tmp_path)
+    assert len(misses) <= 3, misses  # measured: 2 of 14 missed (e5-small: none)

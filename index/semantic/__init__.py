@@ -7,6 +7,7 @@ from index.semantic.models import (
     BUILTIN_MODELS,
     DEFAULT_MODEL,
     E5_NAME,
+    FAST_MODEL,
     STATIC_NAME,
     Encoder,
     ModelError,
@@ -28,7 +29,7 @@ from index.semantic.vectors import (
 )
 
 __all__ = [
-    "BUILTIN_MODELS", "DEFAULT_MODEL", "E5_NAME", "STATIC_NAME", "Encoder", "ModelError", "ModelStatus",
+    "BUILTIN_MODELS", "DEFAULT_MODEL", "E5_NAME", "FAST_MODEL", "STATIC_NAME", "Encoder", "ModelError", "ModelStatus",
     "build_e5_small", "build_models", "build_static", "default_cache_dir", "load_model", "models_status",
     "EmbedStats", "VectorIndex", "VectorIndexError", "embed_missing", "similar_articles", "split_into_passages",
 ]
