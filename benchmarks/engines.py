@@ -353,18 +353,19 @@ def bench_vectors(n: int, n_queries: int = 200, seed: int = 11) -> list[str]:
     truth, p50, p95 = timed(exact)
     lines.append(f"  exact numpy          recall@10 1.000  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     keys = np.arange(len(matrix), dtype=np.uint64)
-    for dtype in ("f32", "i8"):
-        index = Index(ndim=matrix.shape[1], metric="cos", dtype=dtype, connectivity=16, expansion_add=128)
+    configs = [("f32", 16, (32, 64, 128, 256, 512)), ("f32", 32, (64, 128, 256, 512)), ("i8", 16, (128, 512))]
+    for dtype, connectivity, efs in configs:
+        index = Index(ndim=matrix.shape[1], metric="cos", dtype=dtype, connectivity=connectivity, expansion_add=128)
         t = time.perf_counter()
         index.add(keys, matrix, threads=2)
         build_s = time.perf_counter() - t
         size_mb = index.memory_usage / 1e6
-        for ef in (16, 32, 64, 128):
+        for ef in efs:
             index.expansion_search = ef
             found, p50, p95 = timed(lambda q: set(index.search(q, 10).keys.tolist()))
             recall = statistics.mean(len(f & g) / 10 for f, g in zip(found, truth))
-            lines.append(f"  usearch {dtype} ef={ef:<4} recall@10 {recall:.3f}  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms"
-                         f"  (build {build_s:.0f} s on 2 threads, {size_mb:.0f} MB)")
+            lines.append(f"  usearch {dtype} M={connectivity:<2} ef={ef:<4} recall@10 {recall:.3f}  p50 {p50:6.2f} ms  "
+                         f"p95 {p95:6.2f} ms  (build {build_s:.0f} s on 2 threads, {size_mb:.0f} MB)")
     return lines
 
 

@@ -86,7 +86,11 @@ def opensearch_mapping(dim: int | None) -> dict:
         "segmenter": "pipeline.segment (jieba + union dictionary); queries: query_terms(), space-joined",
         "field_boosts": {f"{f}_seg": b for f, b in FIELD_BOOSTS.items()} | {f"{f}_sub": b for f, b in FIELD_BOOSTS.items()},
     }
-    return {"settings": {"index": settings}, "mappings": {"dynamic": "strict", "_meta": meta, "properties": props}}
+    # The segmented copies are indexed but not kept in _source: they double the stored text,
+    # and the archive's store (not the cluster) is the source to re-export from.
+    source = {"excludes": [f"{f}_{kind}" for f in TEXT_FIELDS for kind in ("seg", "sub")]}
+    return {"settings": {"index": settings},
+            "mappings": {"dynamic": "strict", "_meta": meta, "_source": source, "properties": props}}
 
 
 def _words(tokens) -> str:

@@ -95,6 +95,7 @@ def test_every_bulk_document_matches_the_mapping(tmp_path, records):
     stats = export_opensearch(records, tmp_path, dim=dim, vectors=char_vectors(dim), docs_per_file=25)
     mapping = json.loads((tmp_path / "mapping.json").read_text(encoding="utf-8"))
     assert mapping["settings"]["index"]["knn"] is True
+    assert set(mapping["mappings"]["_source"]["excludes"]) <= set(mapping["mappings"]["properties"])
     assert mapping["mappings"]["properties"]["vector"]["dimension"] == dim
     assert stats.files == ["bulk-0001.ndjson", "bulk-0002.ndjson", "bulk-0003.ndjson"]  # 25 + 25 + 10
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["mapping.json"] + stats.files)

@@ -122,6 +122,7 @@ class WhooshIndex:
         else:
             self.ix = windex.create_in(str(self.path), _schema())
         self._writer = None
+        self._searcher = None  # kept open between queries: opening one costs ~half a query
 
     # -- writing -------------------------------------------------------------------------------
     def _w(self):
@@ -150,14 +151,23 @@ class WhooshIndex:
         if self._writer is not None:
             self._writer.commit()
             self._writer = None
+            self._close_searcher()
             self.ix = windex.open_dir(str(self.path))
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def searcher(self):
+        if self._searcher is None:
+            self._searcher = self.ix.searcher(weighting=BM25F())
+        return self._searcher
 
     # -- reading -------------------------------------------------------------------------------
     def search(self, query: ParsedQuery, k: int = 10, filters: Filters = Filters()) -> list[KeywordHit]:
-        q = build_query(query)
-        with self.ix.searcher(weighting=BM25F()) as s:
-            results = s.search(q, limit=k, filter=filter_query(filters))
-            return [KeywordHit(hit["id"], float(hit.score)) for hit in results]
+        results = self.searcher().search(build_query(query), limit=k, filter=filter_query(filters))
+        return [KeywordHit(hit["id"], float(hit.score)) for hit in results]
 
     def ids(self) -> set[str]:
         with self.ix.searcher() as s:
@@ -170,6 +180,7 @@ class WhooshIndex:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
 
     def close(self) -> None:
+        self._close_searcher()
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
