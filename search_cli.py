@@ -87,7 +87,7 @@ def cli(ctx: click.Context, index_dir: str) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--backend", type=click.Choice(["whoosh", "tantivy"]), default=None,
-              help="Keyword engine for a NEW archive (recorded in it; default whoosh).")
+              help="Keyword engine for a NEW archive (recorded in it; default tantivy).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the pipeline (default: 2).")
 @click.option("--embed/--no-embed", default=True, show_default=True,
               help="Embed new articles with the fast static model as they are added (the transformer "

@@ -85,3 +85,16 @@ def test_parallel_ingest_gives_the_same_archive_as_serial(tmp_path):
             mentions = sorted((m.article_id, m.type, m.value) for i in ids for m in ar.store.mentions(i))
             results.append((ids, hits, mentions))
     assert results[0] == results[1]
+
+
+def test_both_backends_serve_the_archive_alike(tmp_path):
+    firsts = {}
+    for backend in ("whoosh", "tantivy"):
+        with Archive.open(tmp_path / backend, create=True, backend=backend) as ar:
+            assert ar.backend == backend
+            ar.ingest(iter_sources([CORPUS]), workers=1)
+            firsts[backend] = [ar.search(q, k=1, mode="keyword")[0].title
+                               for q in ("马背送学", '"集体协商"', "4000万元", "91%", "爱心驿站")]
+    assert firsts["whoosh"] == firsts["tantivy"]
+    with Archive.open(tmp_path / "whoosh") as ar:  # the backend is recorded in the archive
+        assert ar.backend == "whoosh"

@@ -7,7 +7,9 @@ sub-words of a long word sit at their parent's position exactly as in Whoosh
 query sees the same word sequence in both engines, and a field's length (BM25's dl)
 counts the same tokens. No parallel sub-word field is needed.
 
-Scoring mirrors whoosh_backend query for query so both engines rank alike:
+Scoring mirrors whoosh_backend query for query so both engines rank alike (given Whoosh
+with query-time field boosts and BM25's idf log(1 + (N - n + 0.5) / (n + 0.5)), which is
+tantivy's and Lucene's):
 - a word clause is the sum over fields of BM25(field) x FIELD_BOOSTS[field];
 - a phrase clause (Whoosh scores a phrase as the sum of its words' BM25 scores, not by
   phrase frequency) is, per field, "phrase matches" as a zero-score filter plus each
@@ -27,16 +29,16 @@ meta.json last); close() drops anything not committed, like Whoosh's cancel().
 from __future__ import annotations
 
 import itertools
-from array import array
 import multiprocessing
 import re
+from array import array
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import tantivy
 
 from index.keyword.base import FIELD_BOOSTS, Clause, Filters, KeywordDoc, KeywordHit, ParsedQuery
-from pipeline.segment import Token, _jieba, segment
+from pipeline.segment import PackedTokens, Token, jieba_tokenizer, pack_tokens, segment, unpack_tokens  # noqa: F401
 
 TEXT_FIELDS = ("title", "kicker", "body")
 WRITER_HEAP_BYTES = 256_000_000  # fewer, larger segments while bulk loading
@@ -46,21 +48,7 @@ _ISO_PREFIX = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 # joined by NUL and their (position, start, end) as one int32 array. Pickling that is
 # ~50x cheaper than a list of Token objects, which made 2-process segmentation slower
 # than one process.
-PackedTokens = tuple[str, bytes]
 _SEP = "\x00"
-
-
-def pack_tokens(tokens: Sequence[Token]) -> PackedTokens:
-    """segment() output in the compact form add_segmented() takes."""
-    words = _SEP.join(t.text.replace(_SEP, "") for t in tokens)
-    return words, array("i", [x for t in tokens for x in (t.pos, t.start, t.end)]).tobytes()
-
-
-def unpack_tokens(packed: PackedTokens) -> list[tuple[str, int, int, int]]:
-    """(text, pos, start, end) for each token of a packed field."""
-    words, nums = packed[0].split(_SEP) if packed[0] else [], array("i")
-    nums.frombytes(packed[1])
-    return [(w, nums[3 * i], nums[3 * i + 1], nums[3 * i + 2]) for i, w in enumerate(words)]
 
 
 def _schema() -> tantivy.Schema:
@@ -114,7 +102,7 @@ def segmentation_pool(processes: int):
     """Forked workers for segment(); they inherit the parent's jieba (with words added by
     pipeline.segment.add_words() so far), so results equal single-process segmentation.
     Create it before any tantivy writer exists: forked children then hold no engine threads."""
-    _jieba()  # load the dictionary once, in the parent, so workers share it copy-on-write
+    jieba_tokenizer()  # load the dictionary once, in the parent, so workers share it copy-on-write
     return multiprocessing.get_context("fork").Pool(processes)
 
 
@@ -157,12 +145,16 @@ class TantivyIndex:
                 # one indexing thread: documents keep insertion order (deterministic tie order), and
                 # segmentation, not tantivy, is the bottleneck anyway
                 self._writer = self.ix.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
-            except ValueError as e:  # the lock file is held by another live writer
-                raise OSError(f"tantivy index at {self.path} is being written by another process: {e}") from None
+            except ValueError:  # the lock file is held by another live writer
+                raise OSError(f"tantivy index at {self.path} is being written by another writer (lock busy)") from None
         return self._writer
 
     def add(self, docs: Iterable[KeywordDoc]) -> None:
         """Add documents (not upsert: the store already deduplicates); visible after commit()."""
+        docs = list(docs)
+        if all(d.segments for d in docs):  # segmented upstream by the pipeline's workers
+            self.add_segmented((d, [d.segments[f] for f in TEXT_FIELDS]) for d in docs)
+            return
         if self.segment_processes <= 1:
             self.add_segmented((d, _segment_texts(_doc_texts(d))) for d in docs)
             return

@@ -1,6 +1,8 @@
 """Keyword index on Whoosh: BM25F over title (boosted), kicker and body, segmented by pipeline.segment."""
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Iterable
 
@@ -67,9 +69,11 @@ def _schema() -> Schema:
     analyzer = SegmentTokenizer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"]),
-        kicker=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["kicker"]),
-        body=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["body"]),
+        # field boosts are applied at query time (clause_query), as tantivy must: Whoosh's
+        # index-time field_boost would multiply term frequencies and the engines would disagree
+        title=TEXT(analyzer=analyzer),
+        kicker=TEXT(analyzer=analyzer),
+        body=TEXT(analyzer=analyzer),
         date=ID(),
         source=ID(),
         regions=KEYWORD(),
@@ -79,8 +83,19 @@ def _schema() -> Schema:
 def clause_query(terms: tuple[str, ...]) -> wq.Query:
     """One clause over all text fields: a word in any field, or the phrase within one field."""
     if len(terms) == 1:
-        return wq.Or([wq.Term(f, terms[0]) for f in TEXT_FIELDS])
-    return wq.Or([wq.Phrase(f, list(terms)) for f in TEXT_FIELDS])
+        return wq.Or([wq.Term(f, terms[0], boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
+    return wq.Or([wq.Phrase(f, list(terms), boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
+
+
+class BM25(BM25F):
+    """BM25 with Lucene/tantivy's idf, log(1 + (N - n + 0.5) / (n + 0.5)), so both engines
+    score alike (Whoosh's own idf differs)."""
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        total = parent.doc_count_all()
+        return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
 
 def build_query(parsed: ParsedQuery) -> wq.Query:
@@ -96,7 +111,8 @@ def build_query(parsed: ParsedQuery) -> wq.Query:
 def filter_query(filters: Filters) -> wq.Query | None:
     parts: list[wq.Query] = []
     if filters.since or filters.until:
-        parts.append(wq.TermRange("date", filters.since or "0000", filters.until or "9999"))
+        # "~" sorts after every digit and "-": a partial upper bound (2019-02) keeps its whole month
+        parts.append(wq.TermRange("date", filters.since or "0000", (filters.until or "9999") + "~"))
     if filters.source:
         parts.append(wq.Term("source", filters.source))
     if filters.region:
@@ -161,7 +177,7 @@ class WhooshIndex:
 
     def searcher(self):
         if self._searcher is None:
-            self._searcher = self.ix.searcher(weighting=BM25F())
+            self._searcher = self.ix.searcher(weighting=BM25())
         return self._searcher
 
     # -- reading -------------------------------------------------------------------------------
