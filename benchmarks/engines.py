@@ -248,7 +248,8 @@ def bench_segmenters(n: int) -> list[str]:
     import rjieba
 
     import pipeline.segment as ps
-    from index.keyword.tantivy_backend import pack_tokens, segment_many
+    from index.keyword.tantivy_backend import segment_many
+    from pipeline.segment import pack_tokens
 
     texts = [r.get("text") or "" for r in itertools.islice(read_articles(PEOPLES_DAILY), n)]
     chars = sum(map(len, texts))

@@ -17,3 +17,20 @@ def head_lines(src: Path, dst: Path, n: int) -> Path:
                 break
             out.write(line)
     return dst
+
+
+def cli_ok(index_dir, *args) -> str:
+    """Run search_cli with --index and return its output, failing the test on a non-zero exit."""
+    from click.testing import CliRunner
+
+    from search_cli import cli
+
+    r = CliRunner().invoke(cli, ["--index", str(index_dir), *map(str, args)])
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def cli_json(index_dir, *args):
+    import json
+
+    return json.loads(cli_ok(index_dir, *args, "--json"))

@@ -8,14 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from search_cli import cli
-from tests.helpers import CORPUS, REPO
+from tests.helpers import CORPUS, REPO, cli_json, cli_ok
 
 
 @pytest.fixture(scope="module")
 def archive_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("archive")
-    r = CliRunner().invoke(cli, ["--index", str(d), "ingest", str(CORPUS)])
-    assert r.exit_code == 0, r.output
+    cli_ok(d, "ingest", CORPUS)
     return d
 
 
@@ -24,9 +23,7 @@ def run(archive_dir, *args):
 
 
 def search_json(archive_dir, *args):
-    r = run(archive_dir, "search", *args, "--json")
-    assert r.exit_code == 0, r.output
-    return json.loads(r.output)
+    return cli_json(archive_dir, "search", *args)
 
 
 def test_ingest_summary_and_reingest_adds_nothing(archive_dir):

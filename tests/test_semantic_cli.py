@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from search_cli import cli
-from tests.helpers import CORPUS, REPO
+from tests.helpers import CORPUS, REPO, cli_json, cli_ok
 
 PARAPHRASES = [json.loads(x) for x in (REPO / "tests" / "fixtures" / "paraphrase_queries.jsonl").read_text(
     encoding="utf-8").splitlines() if x.strip()]
@@ -14,17 +14,12 @@ PARAPHRASES = [json.loads(x) for x in (REPO / "tests" / "fixtures" / "paraphrase
 @pytest.fixture(scope="module")
 def idx(tmp_path_factory, embedding_models):
     d = tmp_path_factory.mktemp("sem")
-    r = CliRunner().invoke(cli, ["--index", str(d), "ingest", str(CORPUS)])
-    assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(cli, ["--index", str(d), "embed", "--model", "e5-small", "--json"])
-    assert r.exit_code == 0, r.output
+    cli_ok(d, "ingest", CORPUS)
+    cli_ok(d, "embed", "--model", "e5-small")
     return d
 
 
-def j(idx, *args):
-    r = CliRunner().invoke(cli, ["--index", str(idx), *args, "--json"])
-    assert r.exit_code == 0, r.output
-    return json.loads(r.output)
+j = cli_json
 
 
 def hit(results, case) -> bool:

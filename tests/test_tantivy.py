@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from index.keyword.base import Filters, KeywordDoc, parse_query
-from index.keyword.tantivy_backend import TantivyIndex, pack_tokens, segment_many, unpack_tokens
+from index.keyword.tantivy_backend import TantivyIndex, segment_many
+from pipeline.segment import pack_tokens, unpack_tokens
 from pipeline.segment import segment
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,25 +1,20 @@
 """`who`, `entities` and region filters through the CLI on the sample corpus."""
-import json
 
 import pytest
 from click.testing import CliRunner
 
 from search_cli import cli
-from tests.helpers import CORPUS
+from tests.helpers import CORPUS, cli_json, cli_ok
 
 
 @pytest.fixture(scope="module")
 def idx(tmp_path_factory):
     d = tmp_path_factory.mktemp("who")
-    r = CliRunner().invoke(cli, ["--index", str(d), "ingest", str(CORPUS)])
-    assert r.exit_code == 0, r.output
+    cli_ok(d, "ingest", CORPUS)
     return d
 
 
-def j(idx, *args):
-    r = CliRunner().invoke(cli, ["--index", str(idx), *args, "--json"])
-    assert r.exit_code == 0, r.output
-    return json.loads(r.output)
+j = cli_json
 
 
 @pytest.mark.parametrize("question, region, level, parents", [

@@ -38,7 +38,7 @@ from typing import Iterable, Iterator, Sequence
 import tantivy
 
 from index.keyword.base import FIELD_BOOSTS, Clause, Filters, KeywordDoc, KeywordHit, ParsedQuery
-from pipeline.segment import PackedTokens, Token, jieba_tokenizer, pack_tokens, segment, unpack_tokens  # noqa: F401
+from pipeline.segment import PackedTokens, jieba_tokenizer, pack_tokens, segment
 
 TEXT_FIELDS = ("title", "kicker", "body")
 WRITER_HEAP_BYTES = 256_000_000  # fewer, larger segments while bulk loading
