@@ -181,6 +181,12 @@ def region_label(code: str) -> str:
     return " ".join([*region_parents(code), region_name(code)])
 
 
+def _write_json_atomic(path: Path, obj) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _prepare_worker(item):
     return prepare_source(item, segments=True)
 
@@ -219,9 +225,7 @@ class Archive:
             config = {"format": FORMAT_VERSION, "backend": backend, "ingest_models": list(DEFAULT_INGEST_MODELS),
                       "vectors": {}}
             root.mkdir(parents=True, exist_ok=True)
-            tmp = cfg_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(config), encoding="utf-8")
-            os.replace(tmp, cfg_path)
+            _write_json_atomic(cfg_path, config)
         try:
             store = ArticleStore(root / "store.sqlite", create=create)
         except StoreError as e:
@@ -244,10 +248,7 @@ class Archive:
         self.store.close()
 
     def _save_config(self) -> None:
-        path = self.root / "config.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.config), encoding="utf-8")
-        os.replace(tmp, path)
+        _write_json_atomic(self.root / "config.json", self.config)
 
     # -- vectors -------------------------------------------------------------------------------
     def encoder(self, model: str):
@@ -575,7 +576,6 @@ class Archive:
             raise ArchiveError(str(e)) from None
         filters = Filters(region=q.within) if q.within else Filters()
         hits = [(h.id, h.score) for h in self.keyword.search(parsed, k=candidates, filters=filters)]
-        hits = self._add_semantic_candidates(question, hits, candidates)
         ids = [i for i, _ in hits]
         arts = self.store.get_many(ids)
         mentions = self.store.mentions_for(ids)
@@ -592,9 +592,6 @@ class Archive:
                                       {"title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "body": a.body},
                                       ms))
         return answer_who(question, level, k, cands)
-
-    def _add_semantic_candidates(self, question: str, hits: list[tuple[str, float]], k: int):
-        return hits
 
     def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
                  limit: int = 50) -> list[dict]:
