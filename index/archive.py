@@ -487,8 +487,8 @@ class Archive:
         ids = [i for i, _ in kw[:30]]
         folded = query.replace(" ", "")
         out = []
-        for aid, ms in self.store.mentions_for(ids).items():
-            if any(m.type == "program" and len(m.value) >= 3 and m.value in folded for m in ms):
+        for aid, programs in self.store.values_for(ids, "program").items():
+            if any(len(p) >= 3 and p in folded for p in programs):
                 out.append(aid)
         return sorted(out, key=ids.index)
 

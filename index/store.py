@@ -262,6 +262,17 @@ class ArticleStore:
                 out[r["article_id"]].append(self._mention(r))
         return out
 
+    def values_for(self, ids: list[str], type: str) -> dict[str, set[str]]:
+        """The normalised values of one entity type per article (no attrs parsed: cheap per query)."""
+        out: dict[str, set[str]] = {i: set() for i in ids}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            # "+type": keep SQLite on the article_id index (the (type, value) one scans every program)
+            q = f"SELECT article_id, value FROM mentions WHERE article_id IN ({','.join('?' * len(chunk))}) AND +type = ?"
+            for aid, value in self.db.execute(q, (*chunk, type)):
+                out[aid].add(value)
+        return out
+
     def entity_counts(self, type: str | None = None, limit: int = 50,
                       article_ids: set[str] | None = None) -> list[tuple[str, str, int, int]]:
         """(type, value, mentions, articles) most frequent first, optionally within some articles."""
