@@ -20,14 +20,22 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int, batch:
     if processes <= 1:
         yield from map(fn, items)
         return
-    it = iter(items)
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        pending = None
-        while True:
-            chunk = list(itertools.islice(it, batch))
-            job = pool.map_async(fn, chunk, chunksize) if chunk else None
-            if pending is not None:
-                yield from pending.get()
-            if job is None:
-                return
-            pending = job
+        for _, result in ordered_map_in_pool(pool, fn, items, batch=batch, chunksize=chunksize):
+            yield result
+
+
+def ordered_map_in_pool(pool, fn: Callable, items: Iterable, arg: Callable = lambda item: item,
+                        batch: int = 256, chunksize: int = 8) -> Iterator[tuple]:
+    """(item, fn(arg(item))) in input order on an existing pool, at most two batches in
+    flight; only arg(item) travels to the workers."""
+    it = iter(items)
+    pending = None
+    while True:
+        chunk = list(itertools.islice(it, batch))
+        job = pool.map_async(fn, [arg(x) for x in chunk], chunksize) if chunk else None
+        if pending is not None:
+            yield from zip(pending[0], pending[1].get())
+        if job is None:
+            return
+        pending = (chunk, job)

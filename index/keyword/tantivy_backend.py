@@ -28,7 +28,6 @@ meta.json last); close() drops anything not committed, like Whoosh's cancel().
 """
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import re
 from array import array
@@ -38,6 +37,7 @@ from typing import Iterable, Iterator, Sequence
 import tantivy
 
 from index.keyword.base import FIELD_BOOSTS, Clause, Filters, KeywordDoc, KeywordHit, ParsedQuery
+from pipeline.parallel import ordered_map_in_pool
 from pipeline.segment import PackedTokens, jieba_tokenizer, pack_tokens, segment
 
 TEXT_FIELDS = ("title", "kicker", "body")
@@ -82,22 +82,6 @@ def _doc_texts(doc: KeywordDoc) -> tuple[str, str, str]:
     return doc.title, doc.kicker, doc.body
 
 
-def _ordered_map(pool, fn, items: Iterable, arg=lambda item: item, batch: int = 512, chunksize: int = 16) -> Iterator[tuple]:
-    """(item, fn(arg(item))) in input order, at most two batches in flight: memory stays
-    bounded on any input length (Pool.imap would read the whole input ahead). Only
-    arg(item) travels to the workers."""
-    it = iter(items)
-    pending = None
-    while True:
-        chunk = list(itertools.islice(it, batch))
-        job = pool.map_async(fn, [arg(x) for x in chunk], chunksize) if chunk else None
-        if pending is not None:
-            yield from zip(pending[0], pending[1].get())
-        if job is None:
-            return
-        pending = (chunk, job)
-
-
 def segmentation_pool(processes: int):
     """Forked workers for segment(); they inherit the parent's jieba (with words added by
     pipeline.segment.add_words() so far), so results equal single-process segmentation.
@@ -114,7 +98,7 @@ def segment_many(texts: Iterable[str], processes: int = 2) -> Iterator[PackedTok
             yield _segment_texts((t,))[0]
         return
     with segmentation_pool(processes) as pool:
-        for _, (toks,) in _ordered_map(pool, _segment_texts, texts, arg=lambda t: (t,)):
+        for _, (toks,) in ordered_map_in_pool(pool, _segment_texts, texts, arg=lambda t: (t,), batch=512, chunksize=16):
             yield toks
 
 
@@ -160,7 +144,7 @@ class TantivyIndex:
             return
         if self._pool is None:
             self._pool = segmentation_pool(self.segment_processes)
-        self.add_segmented(_ordered_map(self._pool, _segment_texts, docs, arg=_doc_texts))
+        self.add_segmented(ordered_map_in_pool(self._pool, _segment_texts, docs, arg=_doc_texts, batch=512, chunksize=16))
 
     def add_segmented(self, segmented: Iterable[tuple[KeywordDoc, Sequence[PackedTokens]]]) -> None:
         """Add documents whose title, kicker and body are already segmented and packed
