@@ -92,15 +92,17 @@ def cli(ctx: click.Context, index_dir: str) -> None:
 @click.option("--embed/--no-embed", default=True, show_default=True,
               help="Embed new articles with the fast static model as they are added (the transformer "
                    "model is added later with `embed`).")
+@click.option("--follow-links", is_flag=True,
+              help="Inside folders, also follow symbolic links that point outside them (not followed by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, embed: bool,
-           as_json: bool) -> None:
+           follow_links: bool, as_json: bool) -> None:
     """Load pages (.txt/.md), e-paper HTML (.html/.htm) or JSONL articles from PATHS.
 
     Folders are read recursively. Pages are cleaned, split into articles,
-    deduplicated by content and indexed. Unreadable files are reported by name and
-    skipped; the exit code is 1 if any file was skipped.
+    deduplicated by content and indexed. Unreadable files (and FIFOs, devices, links
+    out of the folder) are reported by name and skipped; the exit code is 1 if any was.
     """
     from tqdm import tqdm
 
@@ -125,7 +127,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
         archive.ingest_models = []
     try:
         with archive:
-            report = archive.ingest(iter_sources(paths), workers=workers, on_progress=on_progress)
+            report = archive.ingest(iter_sources(paths, follow_links=follow_links), workers=workers,
+                                    on_progress=on_progress)
     except ArchiveError as e:
         raise click.ClickException(str(e)) from None
     finally:
