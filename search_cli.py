@@ -36,6 +36,14 @@ def _echo_json(obj) -> None:
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
+def plain(text: str | None) -> str:
+    """Archive text made safe for a terminal: no escape sequences, control or bidi characters
+    (stored text is cleaned of them at ingest; this also covers archives made before that)."""
+    from pipeline.clean import strip_invisible
+
+    return strip_invisible(text or "")
+
+
 def render_marks(snippet: str) -> str:
     """<mark>…</mark> from the library becomes colour on a terminal, «…» in a pipe."""
     if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
@@ -187,9 +195,10 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
         click.echo("no matches")
         return
     for n, r in enumerate(results, 1):
-        meta = " · ".join(x for x in (r.date or "undated", r.source, f"p.{r.page}" if r.page else "") if x)
-        click.echo(f"{n:2d}. {click.style(r.title or '(untitled)', bold=True)}  [{r.id}]  {meta}  score {r.score:.3f}")
-        click.echo(f"    {render_marks(r.snippet)}")
+        meta = plain(" · ".join(x for x in (r.date or "undated", r.source, f"p.{r.page}" if r.page else "") if x))
+        click.echo(f"{n:2d}. {click.style(plain(r.title) or '(untitled)', bold=True)}  [{r.id}]  {meta}  "
+                   f"score {r.score:.3f}")
+        click.echo(f"    {render_marks(plain(r.snippet))}")
 
 
 @cli.command()
@@ -220,14 +229,14 @@ def show(ctx, article_id, as_json):
         })
         return
     if a.kicker:
-        click.echo(a.kicker)
-    click.echo(click.style(a.title, bold=True))
+        click.echo(plain(a.kicker))
+    click.echo(click.style(plain(a.title), bold=True))
     if a.subtitle:
-        click.echo(a.subtitle)
-    click.echo(" · ".join(x for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "",
-                                      a.kind, a.byline.raw) if x))
+        click.echo(plain(a.subtitle))
+    click.echo(plain(" · ".join(x for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "",
+                                            a.kind, a.byline.raw) if x)))
     click.echo("")
-    click.echo(a.body)
+    click.echo(plain(a.body))
 
 
 @cli.command("list")
@@ -247,7 +256,7 @@ def list_(ctx, limit, as_json):
         _echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}")
+        click.echo(plain(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}"))
 
 
 @cli.command()

@@ -29,11 +29,12 @@ def search_fields(article: Article) -> dict[str, str]:
 
 def articles_from_source(item: Page | Article) -> list[Article]:
     """A page gives the articles printed on it; an already-structured article gives itself, cleaned."""
-    from pipeline.clean import clean_article_body
+    from pipeline.clean import clean_article_body, strip_invisible_fields
     from pipeline.split import split_page_into_articles
 
     if isinstance(item, Page):
-        return split_page_into_articles(item)
+        return [strip_invisible_fields(a) for a in split_page_into_articles(item)]
+    item = strip_invisible_fields(item)
     body = clean_article_body(item.body)
     if not (item.title.strip() or body.strip()):
         return []

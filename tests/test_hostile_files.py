@@ -213,3 +213,48 @@ def test_folder_of_bad_files_beside_good_ones_keeps_every_good_article(tmp_path)
     bodies = {json.loads(invoke(idx, "show", r["id"], "--json").output)["text"]
               for r in json.loads(invoke(idx, "list", "--json").output) if r["title"] == "肃北县总工会推出新举措"}
     assert {next(w for w in ("送教", "送医", "送书", "送法") if w in b) for b in bodies} == {"送教", "送医", "送书", "送法"}
+
+
+# --- control and bidi characters --------------------------------------------------------------
+
+HOSTILE_TITLE = "工会\x1b[31m红色\x1b[0m标题\x07\u202e反转"
+HOSTILE_BODY = ("本报讯 甘肃省肃北县总工会推出马背\u200d送\u200b学活动\x1b]0;owned\x07，"
+                "牧民\u2066职工\u2069受益\x08。\x1b[2J")
+
+
+def test_control_and_bidi_characters_never_reach_the_store_or_the_terminal(tmp_path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"title": HOSTILE_TITLE, "text": HOSTILE_BODY,
+                                                  "source": "工人\x1b[1m日报"}, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+    (tmp_path / "p.txt").write_text("## 页面\u202e里的\x1b[5m标题\n\n本报讯 职工\u200c之家\x07建成。\n", encoding="utf-8")
+    idx = tmp_path / "idx"
+    r = ingest(idx, str(tmp_path / "a.jsonl"), str(tmp_path / "p.txt"))
+    assert r.exit_code == 0, r.output
+    rows = json.loads(invoke(idx, "list", "--json").output)
+    assert sorted(x["title"] for x in rows) == ["工会红色标题反转", "页面里的标题"]
+    for row in rows:
+        art = json.loads(invoke(idx, "show", row["id"], "--json").output)
+        stored = json.dumps(art, ensure_ascii=False)
+        assert not any(c in stored for c in "\x1b\x07\x08\u202e\u200b\u200c\u200d\u2066\u2069"), stored
+    hits = json.loads(invoke(idx, "search", "马背送学", "--json", "--mode", "keyword").output)
+    assert hits and "马背送学活动" in hits[0]["text"]  # the zero-width joiner inside the word is gone
+    assert json.loads(invoke(idx, "search", "职工之家", "--json", "--mode", "keyword").output)
+
+
+def test_terminal_output_is_sanitised_even_for_text_stored_raw(tmp_path):
+    """An archive written before cleaning stripped these: show, search and list still print none."""
+    from index.archive import Archive
+    from pipeline.process import PreparedArticle
+
+    idx = tmp_path / "idx"
+    with Archive.open(idx, create=True) as ar:
+        ar.ingest_models = []
+        with ar.session() as session:
+            session.add_prepared([PreparedArticle(Article(title=HOSTILE_TITLE, body=HOSTILE_BODY + " 马背送学",
+                                                          source="工人\x1b[1m日报"))])
+    outputs = [invoke(idx, "list").output, invoke(idx, "search", "马背送学", "--mode", "keyword").output]
+    aid = json.loads(invoke(idx, "list", "--json").output)[0]["id"]
+    outputs.append(invoke(idx, "show", aid).output)
+    for out in outputs:
+        assert "红色" in out or "马背" in out
+        assert not any(c in out for c in "\x1b\x07\x08\u202e\u200b\u200d\u2066\u2069"), repr(out)
