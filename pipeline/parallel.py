@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
+import signal
 from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -20,9 +22,40 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int, batch:
     if processes <= 1:
         yield from map(fn, items)
         return
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    with fork_pool(processes) as pool:
         for _, result in ordered_map_in_pool(pool, fn, items, batch=batch, chunksize=chunksize):
             yield result
+
+
+def fork_pool(processes: int):
+    """A pool of forked workers that stay quiet when the run is interrupted or killed."""
+    return multiprocessing.get_context("fork").Pool(processes, initializer=_quiet_worker, initargs=(os.getpid(),))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _quiet_worker(parent: int) -> None:
+    """Ctrl-C reaches the whole process group: the parent handles it (leaving the pool ends
+    the workers), so a worker ignores it rather than print a KeyboardInterrupt traceback.
+
+    A killed parent must take its workers with it: left alone they would print a
+    BrokenPipeError traceback each, or — a sibling having died holding the result pipe's
+    lock — wait on it forever. On Linux the kernel kills them with the parent
+    (PR_SET_PDEATHSIG); a write to the closed pipe before that ends a worker silently
+    (SIGPIPE at its default) rather than with a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: a worker still ends on the closed pipe
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
 
 
 def ordered_map_in_pool(pool, fn: Callable, items: Iterable, arg: Callable = lambda item: item,
