@@ -61,3 +61,27 @@ def test_interrupted_ingest_prints_no_worker_traceback(tmp_path, how):
     while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(Path(f"/proc/{w}").exists() for w in workers), "a worker outlived the ingest"
+
+
+def _double(x: str) -> int:
+    return 2 * len(x)
+
+
+def test_ordered_map_keeps_only_two_batches_of_text_in_flight():
+    """Huge items (pieces of a 200 MB page) are batched by their text, not only by count."""
+    from pipeline.parallel import ordered_map
+
+    pulled = 0
+
+    def items():
+        nonlocal pulled
+        for _ in range(40):
+            pulled += 1
+            yield "字" * 1000
+
+    seen = []
+    for n, result in enumerate(ordered_map(_double, items(), processes=2, batch=256, size=len, batch_size=3000)):
+        seen.append(pulled)
+        assert result == 2000
+    assert len(seen) == 40
+    assert seen[0] <= 6  # two batches of three 1,000-character items, not 2 x 256 items
