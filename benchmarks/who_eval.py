@@ -60,7 +60,8 @@ def main() -> None:
     ap.add_argument("--devset", type=Path, default=DEVSET)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--archive", type=Path, default=None, help="build the archive here and keep it (reused if present)")
-    ap.add_argument("--misses", action="store_true", help="print every question whose top answer is wrong")
+    ap.add_argument("--misses", action="store_true",
+                    help="print the dev questions whose top answer is wrong (held-out ones are only counted)")
     ap.add_argument("--json", action="store_true", help="print the per-split numbers as JSON")
     args = ap.parse_args()
     if not args.devset.is_file():
@@ -83,7 +84,7 @@ def main() -> None:
             hits[row["split"]].append(ok)
             for p in str(row.get("pattern", "")).split("+"):
                 by_pattern[p].append(ok)
-            if args.misses and not ok:
+            if args.misses and not ok and row["split"] == "dev":
                 top = answers[0] if answers else None
                 print(f"[{row['split']}] {row['question']} → {got or '(none)'} (expected {row['region']})"
                       + (f"\n    “{top.evidence[:90]}”" if top else ""))

@@ -41,6 +41,9 @@ CANDIDATES = 100  # each side's list length before fusion
 # alone and 0.311 for keywords alone; the static model is weaker than keywords, so it only
 # nudges (0.7/0.3 ties keyword search there and still finds paraphrases).
 FUSION_WEIGHTS = {"e5-small": (0.3, 0.7), "static": (0.7, 0.3)}
+WHO_CANDIDATES = 40  # articles `who` reads for evidence
+# (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same")
+WHO_SENTENCE_MODELS = (("static", 120, 0.3, 0.8), ("e5-small", 12, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
@@ -561,37 +564,56 @@ class Archive:
             raise ArchiveError(f"region {name!r} is ambiguous: {options} — add --level or give the code")
         return units[0]
 
-    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = 60) -> list:
-        """Rank the regions whose organisations did what the question describes."""
+    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = WHO_CANDIDATES) -> list:
+        """Rank the regions whose organisations did what the question describes.
+
+        Candidates come from the same fused keyword + semantic search as ``search`` (words
+        the articles share with the question, or what they mean); the evidence inside them
+        is read by index.who with the archive's sentence models (static always, e5-small
+        where its vectors cover the archive)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
 
         q = parse_question(question)
-        query = " ".join([q.text, *(f'"{p}"' for p in q.phrases)]).strip()
+        query = q.search_text
         if not query:
             raise ArchiveError(f"nothing to look for in the question {question!r}")
-        try:
-            parsed = parse_query(query)
-        except QuerySyntaxError as e:
-            raise ArchiveError(str(e)) from None
         filters = Filters(region=q.within) if q.within else Filters()
-        hits = [(h.id, h.score) for h in self.keyword.search(parsed, k=candidates, filters=filters)]
-        ids = [i for i, _ in hits]
-        arts = self.store.get_many(ids)
-        mentions = self.store.mentions_for(ids)
+        try:
+            hits = self.search(query, k=candidates, filters=filters, mode="hybrid")
+        except ArchiveError:
+            if not q.phrases:
+                raise
+            hits = self.search(query.replace('"', " "), k=candidates, filters=filters, mode="hybrid")
+        mentions = self.store.mentions_for([h.id for h in hits])
         allowed = descendant_codes(q.within) if q.within else None
         cands = []
-        for aid, score in hits:
-            if aid not in arts:
-                continue
-            a = arts[aid].article
-            ms = mentions.get(aid, [])
+        for h in hits:
+            ms = mentions.get(h.id, [])
             if allowed is not None and not any(m.type == "region" and m.value in allowed for m in ms):
                 continue
-            cands.append(WhoCandidate(aid, a.title, score,
-                                      {"title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "body": a.body},
+            cands.append(WhoCandidate(h.id, h.title, h.score,
+                                      {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text},
                                       ms))
-        return answer_who(question, level, k, cands)
+        return answer_who(question, level, k, cands, self._who_similarity())
+
+    def _who_similarity(self) -> list:
+        """Sentence scorers for `who`: the static model on many sentences, then e5-small on the
+        best few when the archive has its vectors (its model is then built and worth loading)."""
+        from index.who import SentenceSimilarity
+
+        out = []
+        models = self.vector_models()
+        for name, limit, low, high in WHO_SENTENCE_MODELS:
+            if name not in models or (name != "static" and self.best_model() != name):
+                continue
+            encoder = self.encoder(name)
+
+            def score(query: str, texts: list[str], encoder=encoder):
+                return encoder.encode_passages(texts) @ encoder.encode_queries([query])[0]
+
+            out.append(SentenceSimilarity(name, score, limit, low, high))
+        return out
 
     def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
                  limit: int = 50) -> list[dict]:
