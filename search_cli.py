@@ -178,7 +178,7 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
-        _echo_json([r.to_json() for r in results])
+        _echo_json([r.to_dict() for r in results])
         return
     if not results:
         click.echo("no matches")
