@@ -348,7 +348,8 @@ class Archive:
         return HybridSearcher(self.store, self.keyword, self.vectors, self.encoder, self.best_model)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None) -> list[SearchResult]:
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False) -> list[SearchResult]:
         """Ranked articles for a query.
 
         ``mode``: ``keyword`` (words as typed; ``"…"`` for a phrase), ``semantic`` (by meaning)
@@ -356,11 +357,14 @@ class Archive:
         word for word is never ranked below semantic near-misses. ``filters`` narrows by
         date, source and region; ``model`` picks the embedding model (default: the best the
         archive has); ``fusion`` overrides the model's fusion method (``convex`` or ``rrf``).
+        Page furniture (kind ``furniture``: 本版导读, 开栏语 …) is left out unless
+        ``include_furniture``.
 
         >>> # [r.title for r in archive.search("马背送学", k=3)]
         """
         try:
-            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion)
+            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion,
+                                        include_furniture=include_furniture)
         except SearchError as e:
             raise ArchiveError(str(e)) from None
 

@@ -16,6 +16,10 @@ from index.keyword.base import Filters, KeywordIndex, ParsedQuery, QuerySyntaxEr
 from index.store import ArticleStore
 
 SEARCH_MODES = ("keyword", "semantic", "hybrid")
+# Page furniture (本版导读, 开栏语 …: pipeline.split) is stored but not a story: left out of results
+# unless asked for; a few extra hits are fetched so k results remain after leaving them out.
+FURNITURE_KIND = "furniture"
+FURNITURE_SLACK = 5
 
 
 class SearchError(ValueError):
@@ -78,8 +82,16 @@ class HybridSearcher:
         self.best_model = best_model
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None) -> list[SearchResult]:
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False) -> list[SearchResult]:
         """Ranked articles; see :meth:`index.archive.Archive.search`."""
+        if include_furniture:
+            return self._search(query, k, filters, mode, model, fusion)
+        found = self._search(query, k + FURNITURE_SLACK, filters, mode, model, fusion)
+        return [r for r in found if r.kind != FURNITURE_KIND][:k]
+
+    def _search(self, query: str, k: int, filters: Filters, mode: str, model: str | None,
+                fusion: str | None) -> list[SearchResult]:
         if mode not in SEARCH_MODES:
             raise SearchError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
         try:
