@@ -35,10 +35,11 @@ DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x small
 DEFAULT_INGEST_MODELS = ("static",)
 WHO_CANDIDATES = 40  # articles `who` reads for evidence
 # (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same")
-WHO_SENTENCE_MODELS = (("static", 120, 0.3, 0.8), ("e5-small", 12, 0.8, 0.92))
+WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 8, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
+_WORD_VECTORS: dict = {}  # id(encoder) -> {word: vector}, for `who`'s word-level matches
 
 
 class ArchiveError(RuntimeError):
@@ -450,7 +451,27 @@ class Archive:
             cands.append(WhoCandidate(h.id, h.title, h.score,
                                       {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text},
                                       ms))
-        return answer_who(question, level, k, cands, self._who_similarity())
+        return answer_who(question, level, k, cands, self._who_similarity(), self._who_word_vectors())
+
+    def _who_word_vectors(self):
+        """Static-model vectors of single words (cached: the same words recur across questions), or
+        None when the archive has no static vectors (the model may not be built)."""
+        if "static" not in self.vector_models():
+            return None
+        import numpy as np
+
+        encoder = self.encoder("static")
+        cache = _WORD_VECTORS.setdefault(id(encoder), {})
+
+        def vectors(words: list[str]):
+            missing = [w for w in dict.fromkeys(words) if w not in cache]
+            if missing:
+                if len(cache) > 200_000:
+                    cache.clear()
+                cache.update(zip(missing, encoder.encode_queries(missing)))
+            return np.stack([cache[w] for w in words])
+
+        return vectors
 
     def _who_similarity(self) -> list:
         """Sentence scorers for `who`: the static model on many sentences, then e5-small on the

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Protocol, Sequence
 
 from pipeline.figures import Quantity, find_quantities
@@ -43,13 +44,18 @@ from pipeline.regions import (
     unit_at_level,
     unlisted_place,
 )
-from pipeline.segment import query_terms, segment
+from pipeline.segment import jieba_tokenizer, query_terms, segment
 
 LEVELS = ("province", "city", "county")
 MIN_EVIDENCE = 0.3  # how much of the question (0..1) a sentence or pair must carry to count as evidence
 WINDOW_DISCOUNT = 0.9  # a fact spread over two sentences counts a little less than one sentence saying it all
 PIECE_CREDIT = 0.7  # a question word found only as its pieces (转出 … 转入)
 LEXICAL_SHARE = 0.6  # of the evidence score, once sentence vectors have scored a unit; the rest is meaning
+# A question word absent from a sentence counts in part when a word there means much the same
+# (保洁员 ~ 环卫工人, 送餐员 ~ 配送员, 徒步 ~ 健步走): static word-vector cosines from SOFT_LOW (nothing)
+# to SOFT_HIGH (full SOFT_CREDIT). On the static model unrelated words sit below 0.35.
+SOFT_LOW, SOFT_HIGH, SOFT_CREDIT = 0.35, 0.65, 0.8
+SOFT_UNITS = 24  # evidence units whose words are compared so (segmenting costs)
 
 # Question words, longest first, and the level each implies. "的工会"/"工会" after them is part of the
 # question ("哪个城市的工会举办了…"), not of what was done.
@@ -535,11 +541,54 @@ def _program_in(u: _Unit, mentions: Sequence[MentionLike], q: ParsedQuestion) ->
     return (asked or progs)[0].value
 
 
-def _score_meaning(q: ParsedQuestion, pool: list[tuple[_Unit, float]], similarity: Sequence[SentenceSimilarity]) -> bool:
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """Dictionary words of two characters or more (no HMM guesses: this runs at question time)."""
+    return tuple(dict.fromkeys(w for w in jieba_tokenizer().cut(text, HMM=False)
+                               if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)))
+
+
+def _rescore(units: list[_Unit], matcher: _Matcher) -> None:
+    for u in units:
+        u.lexical = matcher.score(u.sentences) * (WINDOW_DISCOUNT if len(u.sentences) > 1 else 1.0)
+
+
+def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], "object"]) -> bool:
+    """Credit question words that a pool sentence says in other words. Returns whether any changed."""
+    need = [i for i, t in enumerate(q.terms) if len(t) >= 2 and not t.isdigit()]
+    sentences = list({id(s): s for u in pool for s in u.sentences}.values())
+    if not need or not sentences:
+        return False
+    asked = set(q.terms)
+    words_of = {id(s): [w for w in _words(s.compact) if w not in asked] for s in sentences}
+    vocab = list(dict.fromkeys(w for ws in words_of.values() for w in ws))
+    if not vocab:
+        return False
+    index = {w: n for n, w in enumerate(vocab)}
+    sims = word_vectors([q.terms[i] for i in need]) @ word_vectors(vocab).T
+    changed = False
+    for s in sentences:
+        cols = [index[w] for w in words_of[id(s)]]
+        if not cols:
+            continue
+        best = sims[:, cols].max(axis=1)
+        for row, i in enumerate(need):
+            credit = SOFT_CREDIT * min(1.0, max(0.0, (float(best[row]) - SOFT_LOW) / (SOFT_HIGH - SOFT_LOW)))
+            if credit > s.hits[i]:
+                s.hits[i] = credit
+                changed = True
+    return changed
+
+
+def _promising(pool: list[tuple[_Unit, float]]) -> list[_Unit]:
+    """Evidence units most worth a closer look: their words, and their article's search rank."""
+    return [u for u, search in sorted(pool, key=lambda p: -(p[0].lexical + 0.3 * p[1]))]
+
+
+def _score_meaning(q: ParsedQuestion, ranked: list[_Unit], similarity: Sequence[SentenceSimilarity]) -> bool:
     """Give the most promising units a meaning score from each model in turn (the last model that
     reached a unit decides it). Returns whether any model ran."""
     ran = False
-    ranked = [u for u, _ in sorted(pool, key=lambda p: -p[1])]
     for model in similarity:
         chosen = ranked[: model.limit]
         if not chosen:
@@ -574,12 +623,14 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
 
 
 def answer_who(question: str, level: str | None, k: int, candidates: Sequence[WhoCandidate],
-               similarity: Sequence[SentenceSimilarity] = ()) -> list[WhoAnswer]:
+               similarity: Sequence[SentenceSimilarity] = (),
+               word_vectors: Callable[[list[str]], "object"] | None = None) -> list[WhoAnswer]:
     """Regions (at ``level``, or the level the question asks for) ranked by how well their
     organisations' reported actions match the question; one answer per region, best evidence kept.
 
-    ``candidates`` come best first from the search; ``similarity`` scores meaning (optional:
-    without it only words and numbers count)."""
+    ``candidates`` come best first from the search; ``similarity`` scores sentences' meaning and
+    ``word_vectors`` (L2-normalised rows, one per word) words' meaning; both optional: without
+    them only words as written, their pieces and numbers count."""
     if level is not None and level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     q = parse_question(question)
@@ -598,15 +649,19 @@ def answer_who(question: str, level: str | None, k: int, candidates: Sequence[Wh
         if not units:
             continue
         search = c.score / top_search
-        coverage = matcher.score(sentences)  # the whole article: how much of the question it holds at all
-        per_candidate.append((c, sentences, units, search, coverage))
+        per_candidate.append((c, sentences, units, search))
         best = sorted(units, key=lambda u: -u.lexical)[:3]
         if rank < 10:  # a story's opening tells who did what: worth reading for meaning even without shared words
             best += [u for u in units[:2] if u not in best]
-        pool += [(u, u.lexical + 0.3 * search) for u in best]
-    meaning = _score_meaning(q, pool, similarity)
+        pool += [(u, search) for u in best]
+    if word_vectors is not None and q.terms:
+        if _soft_words(q, _promising(pool)[:SOFT_UNITS], word_vectors):
+            for _, _, units, _ in per_candidate:
+                _rescore(units, matcher)
+    meaning = _score_meaning(q, _promising(pool), similarity)
     best_answers: dict[str, WhoAnswer] = {}
-    for c, sentences, units, search, coverage in per_candidate:
+    for c, sentences, units, search in per_candidate:
+        coverage = matcher.score(sentences)  # the whole article: how much of the question it holds at all
         for u in units:
             u.score = u.lexical if not meaning else LEXICAL_SHARE * u.lexical + (1 - LEXICAL_SHARE) * (u.meaning or 0.0)
         ranked = sorted((u for u in units if u.score >= MIN_EVIDENCE), key=lambda u: -u.score)
