@@ -431,6 +431,8 @@ class Archive:
         from pipeline.regions import descendant_codes
 
         q = parse_question(question)
+        if q.unknown_place:
+            raise ArchiveError(f"unknown place {q.unknown_place!r} in the question (not in the gazetteer)")
         query = q.search_text
         if not query:
             raise ArchiveError(f"nothing to look for in the question {question!r}")

@@ -87,7 +87,7 @@ _QUOTED = re.compile(r"[\"“「]([^\"”」]+)[\"”」]")
 _BARE_ORG = re.compile(r"(?P<ref>该|本|全)?(?P<lvl>[省市县区旗])(?P<body>总工会|总(?![体量数计额值和结共书经理监裁队部站统是工])|工会)")
 # A county-level name written right before an organisation or at the head of an item (宝鸡县总工会, △户县热电厂工会).
 _NAMED_BEFORE_ORG = re.compile(r"(?P<name>[\u4e00-\u9fff]{1,4}?[县旗])(?=[\u4e00-\u9fff]{0,8}?(?:总工会|工会|总(?![体量数计额值和结共书经理监裁队部站统是])))")
-_ORG_LEVEL_CHAR = {"省": "province", "市": "city", "县": "county", "区": "county", "旗": "county"}
+_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,10}(?:省|自治区|市|自治州|州|地区|盟|县|区|旗)")
 
 
 class MentionLike(Protocol):
@@ -158,6 +158,7 @@ class ParsedQuestion:
     phrases: tuple[str, ...]  # quoted parts, matched as written
     within: str | None  # region code the question names (甘肃省哪个县…), answers must lie inside
     numbers: tuple[Quantity, ...] = ()  # quantities, as value ranges
+    unknown_place: str | None = None  # a place-like name before the question word that no gazetteer knows
 
     @property
     def search_text(self) -> str:
@@ -184,7 +185,7 @@ def parse_question(question: str) -> ParsedQuestion:
     """Strip question words, infer the level they ask for, keep what was done as search terms."""
     text = question.strip()
     level: str | None = None
-    within = None
+    within = unknown = None
     for word, lvl in _QUESTION_WORDS:
         i = text.find(word)
         if i >= 0:
@@ -196,6 +197,8 @@ def parse_question(question: str) -> ParsedQuestion:
             if len(units) == 1:
                 # a place before the question word (甘肃哪个县…) narrows the answers instead of being searched for
                 within, prefix = units[0].code, ""
+            elif not units and _PLACE_NAME.fullmatch(prefix) and unlisted_place(prefix) is None:
+                unknown = prefix  # 火星省哪个县…: reads as a place, but no gazetteer has it
             text = prefix + " " + rest
             break
     text = _FILLER.sub(" ", text).strip()
@@ -205,7 +208,7 @@ def parse_question(question: str) -> ParsedQuestion:
     for q in reversed(numbers):
         words = words[: q.start] + " " + words[q.end :]
     terms = tuple(dict.fromkeys(t for t in query_terms(re.sub(r"[\"“”「」]", " ", words)) if t not in _WEAK_TERMS))
-    return ParsedQuestion(text, level, terms, phrases, within, numbers)
+    return ParsedQuestion(text, level, terms, phrases, within, numbers, unknown)
 
 
 def _compact(s: str) -> str:
@@ -635,7 +638,7 @@ def answer_who(question: str, level: str | None, k: int, candidates: Sequence[Wh
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     q = parse_question(question)
     level = level or q.level
-    if not candidates or not (q.terms or q.phrases or q.numbers):
+    if not candidates or not (q.terms or q.phrases or q.numbers) or q.unknown_place:
         return []
     matcher = _Matcher(q, candidates)
     top_search = max((c.score for c in candidates), default=0.0) or 1.0

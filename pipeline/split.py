@@ -645,7 +645,8 @@ def is_furniture_line(line: str) -> bool:
         return False
     if t in FURNITURE_TITLES or _PAGE_HEADER.match(t) or _PAGE_FIELD.match(t) or _TRAILER.search(t):
         return True
-    return len(t) <= 60 and bool(_NAV.search(t))
+    # navigation words inside a sentence (他说：“下一篇…”) are text, not navigation
+    return len(t) <= 60 and not re.search(r"[。！？，；“”]", t) and bool(_NAV.search(t))
 
 
 def _is_heading_line(t: str) -> bool:
