@@ -451,10 +451,14 @@ def rebuild(ctx, vectors):
               "哪个县 → county, 哪个城市 → city, 哪个省 → province).")
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of regions.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, score}.")
+              help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, "
+                   "score, in_gazetteer, successor} (in_gazetteer false: an abolished or renamed county, as written).")
 @click.pass_context
 def who(ctx, question, level, k, as_json):
     """Which region's organisations did what QUESTION describes, with the evidence.
+
+    The question need not use the article's words: synonyms, numbers written another way
+    (一千一百多人 / 1113人) and facts told over two sentences are found too.
 
     \b
     Examples:
@@ -479,7 +483,8 @@ def who(ctx, question, level, k, as_json):
         return
     for n, a in enumerate(answers, 1):
         where = " › ".join([*a.parents, a.region])
-        click.echo(f"{n}. {click.style(where, bold=True)} ({a.level})  score {a.score:.3f}")
+        unlisted = "" if a.in_gazetteer else "  [not in the gazetteer" + (f"; now {a.successor}" if a.successor else "") + "]"
+        click.echo(f"{n}. {click.style(where, bold=True)} ({a.level}){unlisted}  score {a.score:.3f}")
         if a.org or a.program:
             click.echo(f"   {a.org}{'  ·  ' + a.program if a.program else ''}")
         click.echo(f"   “{a.evidence}”")

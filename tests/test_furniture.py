@@ -119,3 +119,8 @@ def test_who_answers_from_the_digest_item_and_keeps_an_unlisted_county(furniture
     assert top["title"] == "怀柔县总工会组织机关职工到水库边义务植树"
     top = cli_json(furniture_archive, "who", "哪个县给茶厂工人办夜校")[0]
     assert top["region"] == "寿宁县" and top["parents"] == ["福建省", "宁德市"]
+
+
+def test_who_text_output_flags_a_county_the_gazetteer_lacks(furniture_archive):
+    out = cli_ok(furniture_archive, "who", "哪个县的总工会组织职工植树")
+    assert out.splitlines()[0].startswith("1. 北京市 › 怀柔县 (county)  [not in the gazetteer; now 怀柔区]")
