@@ -73,11 +73,17 @@ def main() -> None:
         except ArchiveError:
             return []  # an unanswerable question is answered in one line, still timed
 
+    def search(q: str, mode: str):
+        try:
+            return archive.search(parse_question(q).search_text, k=10, mode=mode)
+        except ArchiveError:
+            return []
+
     def keyword(q: str):
-        return archive.search(parse_question(q).search_text, k=10, mode="keyword")
+        return search(q, "keyword")
 
     def hybrid(q: str):
-        return archive.search(parse_question(q).search_text, k=10, mode="hybrid")
+        return search(q, "hybrid")
 
     timings: dict[str, list[float]] = {"keyword search": [], "hybrid search": [], "who": []}
     for q in qs:  # warm-up: models, dictionaries, caches

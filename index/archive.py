@@ -438,22 +438,23 @@ class Archive:
             raise ArchiveError(f"nothing to look for in the question {question!r}")
         filters = Filters(region=q.within) if q.within else Filters()
         try:
-            hits = self.search(query, k=candidates, filters=filters, mode="hybrid")
-        except ArchiveError:
-            if not q.phrases:
-                raise
-            hits = self.search(query.replace('"', " "), k=candidates, filters=filters, mode="hybrid")
-        mentions = self.store.mentions_for([h.id for h in hits])
+            # no snippets: who reads the whole text anyway
+            hits = self.searcher.search(query, k=candidates, filters=filters, mode="hybrid", snippets=False)
+        except SearchError as e:
+            raise ArchiveError(str(e)) from None
+        cands = [WhoCandidate(h.id, h.title, h.score,
+                              {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text})
+                 for h in hits]
         allowed = descendant_codes(q.within) if q.within else None
-        cands = []
-        for h in hits:
-            ms = mentions.get(h.id, [])
-            if allowed is not None and not any(m.type == "region" and m.value in allowed for m in ms):
-                continue
-            cands.append(WhoCandidate(h.id, h.title, h.score,
-                                      {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text},
-                                      ms))
-        return answer_who(question, level, k, cands, self._who_similarity(), self._who_word_vectors())
+
+        def load_mentions(ids: list[str]) -> dict:
+            found = self.store.mentions_for(ids)
+            if allowed is None:
+                return found
+            # a story counts inside the region the question names only when it names a place there
+            return {i: ms for i, ms in found.items() if any(m.type == "region" and m.value in allowed for m in ms)}
+
+        return answer_who(question, level, k, cands, self._who_similarity(), self._who_word_vectors(), load_mentions)
 
     def _who_word_vectors(self):
         """Static-model vectors of single words (cached: the same words recur across questions), or

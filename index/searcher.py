@@ -83,15 +83,16 @@ class HybridSearcher:
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
                model: str | None = None, fusion: str | None = None,
-               include_furniture: bool = False) -> list[SearchResult]:
-        """Ranked articles; see :meth:`index.archive.Archive.search`."""
+               include_furniture: bool = False, snippets: bool = True) -> list[SearchResult]:
+        """Ranked articles; see :meth:`index.archive.Archive.search`. ``snippets=False`` leaves
+        ``snippet`` empty (for callers that read the whole text)."""
         if include_furniture:
-            return self._search(query, k, filters, mode, model, fusion)
-        found = self._search(query, k + FURNITURE_SLACK, filters, mode, model, fusion)
+            return self._search(query, k, filters, mode, model, fusion, snippets)
+        found = self._search(query, k + FURNITURE_SLACK, filters, mode, model, fusion, snippets)
         return [r for r in found if r.kind != FURNITURE_KIND][:k]
 
     def _search(self, query: str, k: int, filters: Filters, mode: str, model: str | None,
-                fusion: str | None) -> list[SearchResult]:
+                fusion: str | None, snippets: bool) -> list[SearchResult]:
         if mode not in SEARCH_MODES:
             raise SearchError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
         try:
@@ -106,7 +107,8 @@ class HybridSearcher:
         if mode == "keyword" or model is None:  # hybrid without vectors is keyword search
             assert parsed is not None
             hits = self.keyword.search(parsed, k=k, filters=filters)
-            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
+            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits},
+                                snippets)
         settings = fusion_settings(model)
         n = max(settings.candidates, 3 * k)
         kw = [(h.id, h.score) for h in self.keyword.search(parsed, k=n, filters=filters)] if parsed else []
@@ -116,12 +118,12 @@ class HybridSearcher:
             for i, sc in ranked:
                 scores.setdefault(i, {})[name] = sc
         if mode == "semantic":
-            return self.results(sem[:k], parsed, scores)
+            return self.results(sem[:k], parsed, scores, snippets)
         fused = fuse([kw, sem], method=fusion or settings.method, weights=settings.weights)
         ranked = protect_exact_matches(fused, self.exact_matches(query, parsed, kw), k)
         for i, sc in ranked:
             scores.setdefault(i, {})["fused"] = sc
-        return self.results(ranked, parsed, scores)
+        return self.results(ranked, parsed, scores, snippets)
 
     def semantic(self, query: str, model: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         """The ``n`` articles nearest the query in the model's vector space."""
@@ -158,7 +160,7 @@ class HybridSearcher:
         return sorted(out, key=ids.index)
 
     def results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
-                scores: dict[str, dict[str, float]]) -> list[SearchResult]:
+                scores: dict[str, dict[str, float]], snippets: bool = True) -> list[SearchResult]:
         """Ranked ids as results with snippets; ids the store does not hold are left out."""
         arts = self.store.get_many([i for i, _ in ranked])
         out = []
@@ -170,7 +172,7 @@ class HybridSearcher:
             a = sa.article
             out.append(SearchResult(
                 id=aid, title=a.title, date=a.date, source=a.source, score=score,
-                snippet=make_snippet(a.body or a.title, terms), text=a.body, kicker=a.kicker,
+                snippet=make_snippet(a.body or a.title, terms) if snippets else "", text=a.body, kicker=a.kicker,
                 subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
                 scores=scores.get(aid, {}),
             ))

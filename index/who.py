@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Protocol, Sequence
+
+import numpy as np
 
 from pipeline.figures import Quantity, find_quantities
 from pipeline.entities import on_word_boundary
@@ -231,8 +233,7 @@ class _Sentence:
     text: str
     compact: str
     index: int  # position among the sentences of its field
-    hits: list[float] = field(default_factory=list)  # per question term, 0..1
-    numbers: list[bool] = field(default_factory=list)  # per question number
+    hits: np.ndarray | None = None  # match strength 0..1 per question word, then per question number
     phrases: list[bool] = field(default_factory=list)
 
 
@@ -277,56 +278,71 @@ def _sentences(c: WhoCandidate) -> list[_Sentence]:
 
 
 class _Matcher:
-    """How much of the question one text carries: words, their pieces, numbers, phrases."""
+    """How much of the question one text carries: words, their pieces, numbers, phrases.
+
+    Each sentence gets a row of match strengths (one per question word, then one per number,
+    0..1); a unit of several sentences takes the strongest of each, so a word counts once."""
 
     def __init__(self, q: ParsedQuestion, candidates: Sequence[WhoCandidate]):
         self.q = q
         docs = [_compact(" ".join(c.fields.values())) for c in candidates]
         n = max(len(docs), 1)
         idf = {t: math.log(1 + n / (1 + sum(t in d for d in docs))) for t in q.terms}
-        self.weights = [idf[t] * len(t) for t in q.terms]
+        weights = [idf[t] * len(t) for t in q.terms]
         # a number pins an article down like a rare long word does
-        self.number_weight = max(self.weights, default=1.0)
+        weights += [max(weights, default=1.0)] * len(q.numbers)
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.total = float(self.weights.sum()) or 1.0
         self.pieces = [_pieces(t) for t in q.terms]
-        self.total = sum(self.weights) + self.number_weight * len(q.numbers) or 1.0
 
     def mark(self, s: _Sentence) -> None:
         text = s.compact
-        s.hits = []
+        row = []
         for t, pieces in zip(self.q.terms, self.pieces):
             if t in text:
-                s.hits.append(1.0)
+                row.append(1.0)
             elif pieces:
-                s.hits.append(PIECE_CREDIT * sum(p in text for p in pieces) / len(pieces))
+                row.append(PIECE_CREDIT * sum(p in text for p in pieces) / len(pieces))
             else:
-                s.hits.append(0.0)
+                row.append(0.0)
         if self.q.numbers:
             found = find_quantities(text)
-            s.numbers = [any(q.overlaps(f) for f in found) for q in self.q.numbers]
+            row += [float(any(q.overlaps(f) for f in found)) for q in self.q.numbers]
+        s.hits = np.asarray(row, dtype=np.float64)
         s.phrases = [p in text for p in self.q.phrases]
+
+    def scores(self, rows: np.ndarray, phrases: Sequence[Sequence[bool]]) -> np.ndarray:
+        """0..1 per row of (combined) match strengths."""
+        out = rows @ self.weights / self.total if len(self.weights) else np.zeros(len(rows))
+        if self.q.phrases:
+            found = np.asarray([sum(p) for p in phrases], dtype=np.float64)
+            out = 0.6 * out + 0.4 * found / len(self.q.phrases)
+        return out
 
     def score(self, sentences: Sequence[_Sentence]) -> float:
         """0..1 for a sentence or adjacent sentences taken together (each word counted once)."""
-        got = sum(w * max(s.hits[i] for s in sentences) for i, w in enumerate(self.weights))
-        got += self.number_weight * sum(any(s.numbers[i] for s in sentences) for i in range(len(self.q.numbers)))
-        score = got / self.total
-        if self.q.phrases:
-            found = sum(any(s.phrases[i] for s in sentences) for i in range(len(self.q.phrases)))
-            score = 0.6 * score + 0.4 * found / len(self.q.phrases)
-        return score
+        rows = np.max([s.hits for s in sentences], axis=0)[None, :]
+        phrases = [[any(s.phrases[i] for s in sentences) for i in range(len(self.q.phrases))]]
+        return float(self.scores(rows, phrases)[0])
 
 
 def _units(sentences: list[_Sentence], matcher: _Matcher) -> list[_Unit]:
+    """Every sentence, and every pair of adjacent sentences of a field that together say more
+    than either alone (a fact told over two sentences)."""
+    if not sentences:
+        return []
+    hits = np.stack([s.hits for s in sentences]) if len(matcher.weights) else np.zeros((len(sentences), 0))
+    singles = matcher.scores(hits, [s.phrases for s in sentences])
+    pairs = np.zeros(0)
+    if len(sentences) > 1:
+        both = np.maximum(hits[:-1], hits[1:])
+        phrases = [[a or b for a, b in zip(s.phrases, t.phrases)] for s, t in zip(sentences, sentences[1:])]
+        pairs = matcher.scores(both, phrases) * WINDOW_DISCOUNT
     units = []
     for k, s in enumerate(sentences):
-        single = _Unit([s], lexical=matcher.score([s]))
-        units.append(single)
-        nxt = sentences[k + 1] if k + 1 < len(sentences) else None
-        if nxt is not None and nxt.field == s.field:
-            pair = matcher.score([s, nxt]) * WINDOW_DISCOUNT
-            # a pair is evidence of its own only when together they say more than either does
-            if pair > max(single.lexical, matcher.score([nxt])):
-                units.append(_Unit([s, nxt], lexical=pair))
+        units.append(_Unit([s], lexical=float(singles[k])))
+        if k + 1 < len(sentences) and sentences[k + 1].field == s.field and pairs[k] > max(singles[k], singles[k + 1]):
+            units.append(_Unit([s, sentences[k + 1]], lexical=float(pairs[k])))
     return units
 
 
@@ -551,25 +567,27 @@ def _words(text: str) -> tuple[str, ...]:
                                if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)))
 
 
-def _rescore(units: list[_Unit], matcher: _Matcher) -> None:
+def _rescore(units: list[_Unit], matcher: _Matcher, changed: set[int]) -> None:
     for u in units:
-        u.lexical = matcher.score(u.sentences) * (WINDOW_DISCOUNT if len(u.sentences) > 1 else 1.0)
+        if any(id(s) in changed for s in u.sentences):
+            u.lexical = matcher.score(u.sentences) * (WINDOW_DISCOUNT if len(u.sentences) > 1 else 1.0)
 
 
-def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], "object"]) -> bool:
-    """Credit question words that a pool sentence says in other words. Returns whether any changed."""
+def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], "object"]) -> set[int]:
+    """Credit question words that a pool sentence says in other words. Returns the ids of the
+    sentences whose matches changed."""
     need = [i for i, t in enumerate(q.terms) if len(t) >= 2 and not t.isdigit()]
     sentences = list({id(s): s for u in pool for s in u.sentences}.values())
     if not need or not sentences:
-        return False
+        return set()
     asked = set(q.terms)
     words_of = {id(s): [w for w in _words(s.compact) if w not in asked] for s in sentences}
     vocab = list(dict.fromkeys(w for ws in words_of.values() for w in ws))
     if not vocab:
-        return False
+        return set()
     index = {w: n for n, w in enumerate(vocab)}
     sims = word_vectors([q.terms[i] for i in need]) @ word_vectors(vocab).T
-    changed = False
+    changed: set[int] = set()
     for s in sentences:
         cols = [index[w] for w in words_of[id(s)]]
         if not cols:
@@ -579,7 +597,7 @@ def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[li
             credit = SOFT_CREDIT * min(1.0, max(0.0, (float(best[row]) - SOFT_LOW) / (SOFT_HIGH - SOFT_LOW)))
             if credit > s.hits[i]:
                 s.hits[i] = credit
-                changed = True
+                changed.add(id(s))
     return changed
 
 
@@ -627,13 +645,17 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
 
 def answer_who(question: str, level: str | None, k: int, candidates: Sequence[WhoCandidate],
                similarity: Sequence[SentenceSimilarity] = (),
-               word_vectors: Callable[[list[str]], "object"] | None = None) -> list[WhoAnswer]:
+               word_vectors: Callable[[list[str]], "object"] | None = None,
+               load_mentions: Callable[[list[str]], dict[str, Sequence[MentionLike]]] | None = None
+               ) -> list[WhoAnswer]:
     """Regions (at ``level``, or the level the question asks for) ranked by how well their
     organisations' reported actions match the question; one answer per region, best evidence kept.
 
     ``candidates`` come best first from the search; ``similarity`` scores sentences' meaning and
     ``word_vectors`` (L2-normalised rows, one per word) words' meaning; both optional: without
-    them only words as written, their pieces and numbers count."""
+    them only words as written, their pieces and numbers count. ``load_mentions`` fetches the
+    entities of the articles that hold evidence (else each candidate brings its own); an
+    article it returns nothing for is left out."""
     if level is not None and level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     q = parse_question(question)
@@ -658,18 +680,26 @@ def answer_who(question: str, level: str | None, k: int, candidates: Sequence[Wh
             best += [u for u in units[:2] if u not in best]
         pool += [(u, search) for u in best]
     if word_vectors is not None and q.terms:
-        if _soft_words(q, _promising(pool)[:SOFT_UNITS], word_vectors):
+        changed = _soft_words(q, _promising(pool)[:SOFT_UNITS], word_vectors)
+        if changed:
             for _, _, units, _ in per_candidate:
-                _rescore(units, matcher)
+                _rescore(units, matcher, changed)
     meaning = _score_meaning(q, _promising(pool), similarity)
     best_answers: dict[str, WhoAnswer] = {}
+    with_evidence = []
     for c, sentences, units, search in per_candidate:
-        coverage = matcher.score(sentences)  # the whole article: how much of the question it holds at all
         for u in units:
             u.score = u.lexical if not meaning else LEXICAL_SHARE * u.lexical + (1 - LEXICAL_SHARE) * (u.meaning or 0.0)
         ranked = sorted((u for u in units if u.score >= MIN_EVIDENCE), key=lambda u: -u.score)
-        if not ranked:
-            continue
+        if ranked:
+            with_evidence.append((c, sentences, ranked, search))
+    if load_mentions is not None:
+        # who acted where is read only in the articles that hold evidence
+        found_mentions = load_mentions([c.article_id for c, *_ in with_evidence])
+        with_evidence = [(replace(c, mentions=tuple(found_mentions[c.article_id])), *rest)
+                         for c, *rest in with_evidence if c.article_id in found_mentions]
+    for c, sentences, ranked, search in with_evidence:
+        coverage = matcher.score(sentences)  # the whole article: how much of the question it holds at all
         for u in [u for u in ranked[:3] if u.score >= 0.6 * ranked[0].score]:
             place, org, org_in_unit = _evidence_place(c, sentences, u, q)
             if place is None:
