@@ -5,11 +5,12 @@
 
 The 10,294 articles are ingested once into --archive (default /tmp/unionkb-bench-who-rmrb,
 reused by later runs), then each question is asked in-process: 60 questions made of the
-fixed benchmark topics (queries_rmrb.txt) under the three question forms (哪个县/哪个城市/
-哪个省 …), the first round untimed (loading models and caches). Printed: p50/p95 of `who`,
-of a keyword search and of a hybrid search of the question's search text (the baselines
-measured in the same process, since this machine's speed varies), and the ratios.
-Target: who p95 ≤ 300 ms.
+fixed benchmark topics (queries_rmrb.txt) under four question forms (哪个县/哪个城市/哪个省 …)
+plus a few worded unlike any article. Ten other questions warm up first (models, dictionaries).
+Round 1 asks each question for the first time (nothing of it cached); later rounds ask again.
+Printed: p50/p95 of `who`, of a keyword search and of a hybrid search of the question's
+search text (baselines measured in the same process, since this machine's speed varies),
+and the ratios. Target: who p95 ≤ 300 ms on first asking.
 """
 from __future__ import annotations
 
@@ -39,10 +40,12 @@ def percentile(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def questions(n: int) -> list[str]:
+def questions(n: int) -> tuple[list[str], list[str]]:
+    """(timed questions, warm-up questions on other topics)."""
     topics = [t.strip() for t in TOPICS.read_text(encoding="utf-8").splitlines() if t.strip()]
     made = [form.format(t) for t, form in zip(topics, itertools.cycle(FORMS))]
-    return (list(EXTRA) + made)[:n]
+    timed = (list(EXTRA) + made)[:n]
+    return timed, [x for x in made if x not in timed][:10]
 
 
 def main() -> None:
@@ -65,7 +68,7 @@ def main() -> None:
         report = archive.ingest(iter_sources([args.data]))
         print(f"ingested {report.added} articles into {args.archive} in {time.perf_counter() - t:.0f} s")
     print(f"archive: {archive.store.count()} articles, vectors {archive.stats()['vectors']}")
-    qs = questions(args.questions)
+    qs, warm = questions(args.questions)
 
     def ask_who(q: str):
         try:
@@ -85,28 +88,31 @@ def main() -> None:
     def hybrid(q: str):
         return search(q, "hybrid")
 
-    timings: dict[str, list[float]] = {"keyword search": [], "hybrid search": [], "who": []}
-    for q in qs:  # warm-up: models, dictionaries, caches
+    for q in warm:  # models, dictionaries, the gazetteer
         ask_who(q), keyword(q), hybrid(q)
+    rounds: list[dict[str, list[float]]] = []
     answered = 0
     for _ in range(args.rounds):
+        timings: dict[str, list[float]] = {"keyword search": [], "hybrid search": [], "who": []}
         for q in qs:
-            for name, fn in (("keyword search", keyword), ("hybrid search", hybrid), ("who", ask_who)):
+            for name, fn in (("who", ask_who), ("keyword search", keyword), ("hybrid search", hybrid)):
                 t = time.perf_counter()
                 out = fn(q)
                 timings[name].append((time.perf_counter() - t) * 1000)
                 if name == "who" and out:
                     answered += 1
+        rounds.append(timings)
     archive.close()
-    base = timings["keyword search"]
     print(f"{len(qs)} questions × {args.rounds} rounds; who answered {answered / args.rounds:.0f} of {len(qs)}")
-    for name, xs in timings.items():
-        p50, p95 = percentile(xs, 50), percentile(xs, 95)
-        print(f"{name:15s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  mean {statistics.mean(xs):7.1f} ms"
-              f"  (p95 × {p95 / max(percentile(base, 95), 1e-6):.0f} keyword)")
-    p95 = percentile(timings["who"], 95)
-    print(f"who p95 {p95:.0f} ms: {'within' if p95 <= 300 else 'OVER'} the 300 ms target")
-
+    for n, timings in enumerate(rounds, 1):
+        base = timings["keyword search"]
+        print(f"round {n} ({'first asking' if n == 1 else 'asked again'}):")
+        for name, xs in timings.items():
+            p50, p95 = percentile(xs, 50), percentile(xs, 95)
+            print(f"  {name:15s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  mean {statistics.mean(xs):7.1f} ms"
+                  f"  (p95 × {p95 / max(percentile(base, 95), 1e-6):.0f} keyword)")
+    p95 = percentile(rounds[0]["who"], 95)
+    print(f"who p95 on first asking {p95:.0f} ms: {'within' if p95 <= 300 else 'OVER'} the 300 ms target")
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,7 @@ DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x small
 # Embedded at ingest: the static model (~1,000 passages/s). The transformer (e5-small, ~10/s)
 # is filled in afterwards by the resumable `embed` step and used wherever it is present.
 DEFAULT_INGEST_MODELS = ("static",)
-WHO_CANDIDATES = 40  # articles `who` reads for evidence
+WHO_CANDIDATES = 30  # articles `who` reads for evidence
 # (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same")
 WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 8, 0.8, 0.92))
 

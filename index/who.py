@@ -58,6 +58,7 @@ LEXICAL_SHARE = 0.6  # of the evidence score, once sentence vectors have scored 
 # to SOFT_HIGH (full SOFT_CREDIT). On the static model unrelated words sit below 0.35.
 SOFT_LOW, SOFT_HIGH, SOFT_CREDIT = 0.35, 0.65, 0.8
 SOFT_UNITS = 24  # evidence units whose words are compared so (segmenting costs)
+MENTION_BATCH = 8  # articles whose entities are read at a time
 
 # Question words, longest first, and the level each implies. "的工会"/"工会" after them is part of the
 # question ("哪个城市的工会举办了…"), not of what was done.
@@ -264,17 +265,26 @@ class _Unit:
 
 
 def _sentences(c: WhoCandidate) -> list[_Sentence]:
+    return [_Sentence(*parts) for parts in _split_fields(tuple(c.fields.get(n) or "" for n in _FIELDS))]
+
+
+_FIELDS = ("title", "kicker", "subtitle", "body")
+
+
+@lru_cache(maxsize=2048)
+def _split_fields(texts: tuple[str, ...]) -> tuple[tuple, ...]:
+    """(field, start, end, text, compact, index) of every sentence; cached, since the same
+    articles come back for related questions."""
     out = []
-    for name in ("title", "kicker", "subtitle", "body"):
-        text = c.fields.get(name) or ""
+    for name, text in zip(_FIELDS, texts):
         k = 0
         for m in _SENTENCE.finditer(text):
             s = m.group().strip()
             if len(s) >= 4:
                 start = m.start() + (len(m.group()) - len(m.group().lstrip()))
-                out.append(_Sentence(name, start, start + len(s), s, _compact(s), k))
+                out.append((name, start, start + len(s), s, _compact(s), k))
                 k += 1
-    return out
+    return tuple(out)
 
 
 class _Matcher:
@@ -692,45 +702,60 @@ def answer_who(question: str, level: str | None, k: int, candidates: Sequence[Wh
             u.score = u.lexical if not meaning else LEXICAL_SHARE * u.lexical + (1 - LEXICAL_SHARE) * (u.meaning or 0.0)
         ranked = sorted((u for u in units if u.score >= MIN_EVIDENCE), key=lambda u: -u.score)
         if ranked:
-            with_evidence.append((c, sentences, ranked, search))
-    if load_mentions is not None:
-        # who acted where is read only in the articles that hold evidence
-        found_mentions = load_mentions([c.article_id for c, *_ in with_evidence])
-        with_evidence = [(replace(c, mentions=tuple(found_mentions[c.article_id])), *rest)
-                         for c, *rest in with_evidence if c.article_id in found_mentions]
-    for c, sentences, ranked, search in with_evidence:
-        coverage = matcher.score(sentences)  # the whole article: how much of the question it holds at all
-        for u in [u for u in ranked[:3] if u.score >= 0.6 * ranked[0].score]:
-            place, org, org_in_unit = _evidence_place(c, sentences, u, q)
-            if place is None:
-                continue
-            found = _answer_for(place, level, q)
-            if found is None:
-                continue
-            name, lvl, parents, code, listed, successor = found
-            score = 0.55 * u.score + 0.2 * search + 0.1 * coverage + (0.1 if org_in_unit else 0.0)
-            score += 0.05 if u.field != "body" else 0.0
-            if place.ambiguous:
-                score *= 0.8
-            answer = WhoAnswer(
-                region=name,
-                level=lvl,
-                parents=parents,
-                code=code,
-                org=org.value if org is not None else "",
-                program=_program_in(u, c.mentions, q),
-                evidence=u.compact,  # OCR line-break spaces taken out; the offsets point at the text as written
-                article_id=c.article_id,
-                title=c.title,
-                score=round(score, 4),
-                evidence_field=u.field,
-                evidence_start=u.start,
-                evidence_end=u.end,
-                ambiguous=[a for a in place.ambiguous if a != place.code],
-                in_gazetteer=listed,
-                successor=successor,
-            )
-            key = code or f"unlisted:{name}"
-            if key not in best_answers or answer.score > best_answers[key].score:
-                best_answers[key] = answer
+            coverage = matcher.score(sentences)  # the whole article: how much of the question it holds at all
+            # the best answer score this article could give (organisation named, evidence in a headline)
+            bound = 0.55 * ranked[0].score + 0.2 * search + 0.1 * coverage + 0.15
+            with_evidence.append((bound, c, sentences, ranked, search, coverage))
+    # Articles best-first by what they could score; entities are read a batch at a time and the
+    # reading stops once k answers are ahead of anything the rest could reach.
+    with_evidence.sort(key=lambda x: -x[0])
+    for start in range(0, len(with_evidence), MENTION_BATCH):
+        batch = with_evidence[start : start + MENTION_BATCH]
+        top = sorted((a.score for a in best_answers.values()), reverse=True)
+        if 0 < k <= len(top) and top[k - 1] > batch[0][0]:
+            break
+        if load_mentions is not None:
+            found_mentions = load_mentions([x[1].article_id for x in batch])
+            batch = [(b, replace(c, mentions=tuple(found_mentions[c.article_id])), *rest)
+                     for b, c, *rest in batch if c.article_id in found_mentions]
+        for _, c, sentences, ranked, search, coverage in batch:
+            _answers_from(c, sentences, ranked, search, coverage, q, level, best_answers)
     return sorted(best_answers.values(), key=lambda a: (-a.score, a.code))[: max(k, 0)]
+
+
+def _answers_from(c: WhoCandidate, sentences: list[_Sentence], ranked: list[_Unit], search: float, coverage: float,
+                  q: ParsedQuestion, level: str | None, best_answers: dict[str, WhoAnswer]) -> None:
+    """The regions one article's best evidence names, kept in ``best_answers`` when they beat what is there."""
+    for u in [u for u in ranked[:3] if u.score >= 0.6 * ranked[0].score]:
+        place, org, org_in_unit = _evidence_place(c, sentences, u, q)
+        if place is None:
+            continue
+        found = _answer_for(place, level, q)
+        if found is None:
+            continue
+        name, lvl, parents, code, listed, successor = found
+        score = 0.55 * u.score + 0.2 * search + 0.1 * coverage + (0.1 if org_in_unit else 0.0)
+        score += 0.05 if u.field != "body" else 0.0
+        if place.ambiguous:
+            score *= 0.8
+        answer = WhoAnswer(
+            region=name,
+            level=lvl,
+            parents=parents,
+            code=code,
+            org=org.value if org is not None else "",
+            program=_program_in(u, c.mentions, q),
+            evidence=u.compact,  # OCR line-break spaces taken out; the offsets point at the text as written
+            article_id=c.article_id,
+            title=c.title,
+            score=round(score, 4),
+            evidence_field=u.field,
+            evidence_start=u.start,
+            evidence_end=u.end,
+            ambiguous=[a for a in place.ambiguous if a != place.code],
+            in_gazetteer=listed,
+            successor=successor,
+        )
+        key = code or f"unlisted:{name}"
+        if key not in best_answers or answer.score > best_answers[key].score:
+            best_answers[key] = answer
