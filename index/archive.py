@@ -34,8 +34,12 @@ DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x small
 # is filled in afterwards by the resumable `embed` step and used wherever it is present.
 DEFAULT_INGEST_MODELS = ("static",)
 WHO_CANDIDATES = 30  # articles `who` reads for evidence
-# (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same")
-WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 8, 0.8, 0.92))
+# (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same").
+# e5-small scores no sentences by default: on the union-pages devset with e5 vectors, re-scoring the
+# best 8 units cost 1.3-2 s a question on this 2-core machine and turned one right answer wrong
+# (31/32 against 32/32); where the archive has e5 vectors they still choose who's candidates
+# through the fused search. Raise its limit to let it re-score the best few sentences.
+WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 0, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
@@ -424,9 +428,9 @@ class Archive:
         """Rank the regions whose organisations did what the question describes.
 
         Candidates come from the same fused keyword + semantic search as ``search`` (words
-        the articles share with the question, or what they mean); the evidence inside them
-        is read by index.who with the archive's sentence models (static always, e5-small
-        where its vectors cover the archive)."""
+        the articles share with the question, or what they mean; e5-small where its vectors
+        cover the archive); the evidence inside them is read by index.who with the static
+        model's sentence and word vectors (see WHO_SENTENCE_MODELS)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
 
@@ -478,13 +482,13 @@ class Archive:
 
     def _who_similarity(self) -> list:
         """Sentence scorers for `who`: the static model on many sentences, then e5-small on the
-        best few when the archive has its vectors (its model is then built and worth loading)."""
+        best few when it is given a limit and the archive has its vectors (so its model is built)."""
         from index.who import SentenceSimilarity
 
         out = []
         models = self.vector_models()
         for name, limit, low, high in WHO_SENTENCE_MODELS:
-            if name not in models or (name != "static" and self.best_model() != name):
+            if limit <= 0 or name not in models or (name != "static" and self.best_model() != name):
                 continue
             encoder = self.encoder(name)
 

@@ -9,8 +9,9 @@ repeat the question's words:
   another order (转入转出 / 转出转入);
 * numbers count when their values agree, however written (三千余名 / 3000多名, 一百家 /
   百家, 一千一百多人 / 1113人; 余/多/近/约/上万 read as ranges, pipeline.figures);
-* what the words mean counts through sentence vectors (``similarity``: the static model
-  always, the transformer where the archive has its vectors), so 保洁员 finds 环卫工人;
+* what the words mean counts through word and sentence vectors (``word_vectors``,
+  ``similarity``: the static model; a transformer may re-score the best few), so 保洁员
+  finds 环卫工人;
 * a fact told over two adjacent sentences is evidence as a pair.
 
 The region answered is the one the evidence names: the organisation acting in it (a bare

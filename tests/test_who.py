@@ -251,3 +251,23 @@ def test_a_word_said_another_way_counts_through_word_vectors(embedding_models):
     assert answer_who(question, None, 3, cands) == []  # as written, neither says enough of the question
     answers = answer_who(question, None, 3, cands, word_vectors=enc.encode_queries)
     assert [a.region for a in answers] == ["淇滨区"] and "环卫工人" in answers[0].evidence
+
+
+def test_sentence_vectors_score_the_most_promising_units_only_up_to_their_limit(embedding_models):
+    from index.who import SentenceSimilarity
+
+    enc = embedding_models.static
+    seen: list[int] = []
+
+    def cosines(query: str, texts: list[str]):
+        seen.append(len(texts))
+        return enc.encode_passages(texts) @ enc.encode_queries([query])[0]
+
+    static = SentenceSimilarity("static", cosines, limit=3, low=0.3, high=0.8)
+    cands = made_candidates(
+        ("书屋进工地", "3月5日，平遥县总工会启动职工书屋进工地活动。首批书屋设在高铁站建设项目部，配书两千册。"
+                      "项目部职工下班后可以借书。"),
+        ("职工书屋", "寿阳县总工会今年新建职工书屋十家，覆盖全县主要企业。书屋每周开放五天。"),
+    )
+    top = answer_who("哪个县在高铁站建设工地设了职工书屋", None, 3, cands, [static])[0]
+    assert seen == [3] and top.region == "平遥县"
