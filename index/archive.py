@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from index.ingest import (CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc,
                           prepare_sources)
-from index.keyword.base import Filters, KeywordIndex, QuerySyntaxError, parse_query
+from index.keyword.base import Filters, KeywordIndex
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
