@@ -91,7 +91,8 @@ _QUOTED = re.compile(r"[\"“「]([^\"”」]+)[\"”」]")
 _BARE_ORG = re.compile(r"(?P<ref>该|本|全)?(?P<lvl>[省市县区旗])(?P<body>总工会|总(?![体量数计额值和结共书经理监裁队部站统是工])|工会)")
 # A county-level name written right before an organisation or at the head of an item (宝鸡县总工会, △户县热电厂工会).
 _NAMED_BEFORE_ORG = re.compile(r"(?P<name>[\u4e00-\u9fff]{1,4}?[县旗])(?=[\u4e00-\u9fff]{0,8}?(?:总工会|工会|总(?![体量数计额值和结共书经理监裁队部站统是])))")
-_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,10}(?:省|自治区|市|自治州|州|地区|盟|县|区|旗)")
+# A name before the question word that reads as a place (火星省哪个县…); 我市, 该县 and 园区 do not.
+_PLACE_NAME = re.compile(r"(?![我本该全各这那])[\u4e00-\u9fff]{2,10}(?:省|自治区|市|自治州|县|旗)")
 
 
 class MentionLike(Protocol):
@@ -201,8 +202,10 @@ def parse_question(question: str) -> ParsedQuestion:
             if len(units) == 1:
                 # a place before the question word (甘肃哪个县…) narrows the answers instead of being searched for
                 within, prefix = units[0].code, ""
-            elif not units and _PLACE_NAME.fullmatch(prefix) and unlisted_place(prefix) is None:
-                unknown = prefix  # 火星省哪个县…: reads as a place, but no gazetteer has it
+            elif not units and _PLACE_NAME.fullmatch(prefix):
+                old = unlisted_place(prefix)
+                if old is None or not (old.parent_code or old.successor_code):
+                    unknown = prefix  # 火星省哪个县…: reads as a place, but nothing places it
             text = prefix + " " + rest
             break
     text = _FILLER.sub(" ", text).strip()

@@ -271,3 +271,12 @@ def test_sentence_vectors_score_the_most_promising_units_only_up_to_their_limit(
     )
     top = answer_who("哪个县在高铁站建设工地设了职工书屋", None, 3, cands, [static])[0]
     assert seen == [3] and top.region == "平遥县"
+
+
+def test_a_place_no_gazetteer_knows_before_the_question_word_is_flagged():
+    assert parse_question("火星省哪个县推出了马背送学").unknown_place == "火星省"
+    assert parse_question("月亮市哪个区办了职工夜校").unknown_place == "月亮市"
+    assert parse_question("我市哪个区办了职工夜校").unknown_place is None
+    assert parse_question("工业园区哪个企业建了职工书屋").unknown_place is None
+    assert parse_question("甘肃哪个县推出了马背送学").unknown_place is None
+    assert answer_who("火星省哪个县推出了马背送学", None, 3, candidates_for("马背送学")) == []
