@@ -586,6 +586,49 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json)
         ctx.exit(1)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1/localhost lets other machines read the archive.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option("--no-warm", is_flag=True, help="Start at once and load the embedding model on the first query.")
+@click.option("--json", "as_json", is_flag=True, help="Print {url, index, articles} as one JSON line once listening.")
+@click.pass_context
+def serve(ctx, host, port, no_warm, as_json):
+    """Serve the archive read-only over HTTP: search pages (Chinese, phone-friendly) and a
+    JSON API with the same field names as --json (/api/search, /api/who, /api/articles/ID,
+    /api/similar/ID, /api/entities, /api/stats; schema at /api/openapi.json).
+
+    \b
+    Example:
+      search_cli.py --index ./archive serve            # then open http://127.0.0.1:8000/
+    """
+    from index.archive import ArchiveError
+    from unionkb.web import bind, create_app
+    from unionkb.web import serve as run_server
+
+    try:
+        sock = bind(host, port)
+    except OSError as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        app = create_app(ctx.obj["index"], warm=not no_warm)
+    except ArchiveError as e:
+        sock.close()
+        raise click.ClickException(str(e)) from None
+    bound = sock.getsockname()
+    url = f"http://{'[' + bound[0] + ']' if ':' in bound[0] else bound[0]}:{bound[1]}/"
+    articles = app.state.live.articles()
+    if as_json:
+        click.echo(json.dumps({"url": url, "index": str(app.state.live.root), "articles": articles},
+                              ensure_ascii=False), nl=True)
+    else:
+        click.echo(f"serving {articles} articles from {app.state.live.root} at {url}  (Ctrl-C to stop)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: anyone who can reach this machine can read the archive", err=True)
+    sys.stdout.flush()
+    run_server(app, sock, access_log=not as_json)
+
+
 def main() -> None:
     """Entry point: user errors are one line; an unexpected error is one line too (set
     UNIONKB_DEBUG=1 for the traceback)."""
