@@ -102,31 +102,29 @@ def annotate_html(text: str, spans: Sequence[Span], highlight: tuple[int, int] |
             open_span = None
         if a in by_start and by_start[a].end > a:
             open_span = by_start[a]
-        piece = _lines(text[a:b], paragraphs and open_span is None)
-        if open_span is not None:
-            cls = f"ent ent-{escape(open_span.kind)}"
-            title = f' title="{escape(open_span.title)}"' if open_span.title else ""
-            if open_span.href:
-                piece = f'<a class="{cls}" href="{escape(open_span.href)}"{title}>{piece}</a>'
-            else:
-                piece = f'<span class="{cls}"{title}>{piece}</span>'
-        if highlight and highlight[0] <= a and b <= highlight[1]:
-            anchor = ' id="evidence"' if first_mark else ""
-            first_mark = False
-            piece = f'<mark class="evidence"{anchor}>{piece}</mark>'
-        out.append(piece)
+        # wrap line by line, so a paragraph break never falls inside a tag
+        lines = text[a:b].split("\n") if paragraphs and open_span is None else [text[a:b].replace("\n", " ")]
+        wrapped = []
+        for line in lines:
+            piece = str(escape(line))
+            if open_span is not None:
+                cls = f"ent ent-{escape(open_span.kind)}"
+                title = f' title="{escape(open_span.title)}"' if open_span.title else ""
+                if open_span.href:
+                    piece = f'<a class="{cls}" href="{escape(open_span.href)}"{title}>{piece}</a>'
+                else:
+                    piece = f'<span class="{cls}"{title}>{piece}</span>'
+            if piece and highlight and highlight[0] <= a and b <= highlight[1]:
+                anchor = ' id="evidence"' if first_mark else ""
+                first_mark = False
+                piece = f'<mark class="evidence"{anchor}>{piece}</mark>'
+            wrapped.append(piece)
+        out.append("</p><p>".join(wrapped))
     html = "".join(out)
     if paragraphs:
         html = "<p>" + html + "</p>"
         html = html.replace("<p></p>", "")
     return Markup(html)
-
-
-def _lines(piece: str, split: bool) -> str:
-    escaped = str(escape(piece))
-    if not split:
-        return escaped.replace("\n", " ")
-    return "</p><p>".join(escaped.split("\n"))
 
 
 def shared_spans(text: str, probe: str, min_len: int = 2) -> list[tuple[int, int]]:
