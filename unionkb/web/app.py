@@ -367,13 +367,19 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             return export(rows, ["id", "title", "date", "source", "page", "kind", "score", "snippet", "url"],
                           format, "search")
         params = dict(request.query_params)
-        buckets = render.time_buckets(r.date for r in results)
+        # counts describe the articles that contain the query's words; semantic search ranks
+        # everything, so its tail would only blur them (semantic mode: its whole list)
+        matching = [r for r in results if "keyword" in r.scores] if mode != "semantic" else results
+        matching = matching or results
+        buckets = render.time_buckets(r.date for r in matching)
         hrefs = [link("/search", params, since=b.since, until=b.until, page=None) for b in buckets]
-        years = Counter((r.date or "")[:4] for r in results if r.date)
+        years = Counter((r.date or "")[:4] for r in matching if r.date)
+        matching_ids = {r.id for r in matching}
+        regions_of = {i: c for i, c in regions_of.items() if i in matching_ids}
         start = (page_no - 1) * PAGE_SIZE
         return page(request, "search.html", {
             "site": info, "q": q, "mode": mode or "hybrid", "results": results[start:start + PAGE_SIZE],
-            "total": len(results), "pool": POOL, "page_no": page_no, "pages": -(-len(results) // PAGE_SIZE),
+            "total": len(results), "pool": POOL, "matching": len(matching), "page_no": page_no, "pages": -(-len(results) // PAGE_SIZE),
             "start": start, "chart": render.chart_svg(buckets, hrefs), "years": sorted(years.items(), reverse=True),
             "facets": region_facets(regions_of, code), "region_unit": _unit_json(code) if code else None,
         })

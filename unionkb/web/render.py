@@ -193,13 +193,13 @@ def _leap(y: int) -> bool:
 
 
 def chart_svg(buckets: Sequence[Bucket], hrefs: Sequence[str] | None = None, width: int = 320,
-              height: int = 120) -> Markup:
+              height: int = 140) -> Markup:
     """A bar chart of the buckets as inline SVG (no script): each bar carries its count in a
     tooltip and, with ``hrefs``, links to that period's search."""
     if not buckets:
         return Markup("")
     top = max(b.count for b in buckets) or 1
-    pad_l, pad_b, pad_t = 4, 18, 14
+    pad_l, pad_b, pad_t = 18, 18, 14  # side padding leaves room for the first and last labels
     n = len(buckets)
     slot = (width - pad_l * 2) / n
     bar = max(2.0, slot * 0.72)
