@@ -114,12 +114,12 @@ def _article_id(value: str) -> str:
 
 def _who_dict(answer: Any) -> dict:
     """who answers as plain dicts, whatever object the library hands back."""
+    if hasattr(answer, "to_dict"):
+        return answer.to_dict()
     if dataclasses.is_dataclass(answer):
         return dataclasses.asdict(answer)
     if isinstance(answer, dict):
         return dict(answer)
-    if hasattr(answer, "to_json"):
-        return answer.to_json()
     return dict(vars(answer))
 
 
@@ -282,7 +282,7 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         """Ranked articles, as `search_cli.py search --json`."""
         with live.use() as archive:
             results, _ = do_search(archive, q, k, mode, since, until, source, region, level)
-        return JSONResponse([r.to_json() for r in results])
+        return JSONResponse([r.to_dict() for r in results])
 
     @app.get("/api/who", response_model=list[schemas.WhoAnswerOut], responses=err, tags=["api"])
     def api_who(q: str = Q, level: str | None = Query(None, description="province | city | county"),
@@ -360,7 +360,7 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             results, code = do_search(archive, q, POOL, mode, since, until, source, region, level)
             regions_of = archive.store.values_for([r.id for r in results], "region")
         if format != "html":
-            rows = [r.to_json() for r in results]
+            rows = [r.to_dict() for r in results]
             if format == "csv":
                 for r in rows:
                     r["snippet"] = render.plain_snippet(r["snippet"])
