@@ -278,3 +278,14 @@ def test_serve_reports_a_missing_archive_and_a_busy_port_in_one_line(tmp_path, i
         assert r.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in r.output
     finally:
         sock.close()
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(idx, monkeypatch):
+    app = create_app(idx)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        with app.state.live.use() as archive:
+            monkeypatch.setattr(type(archive), "search", lambda *a, **k: 1 / 0)
+        r = c.get("/api/search?q=工会")
+        assert r.status_code == 500 and r.json() == {"error": "internal error (ZeroDivisionError)"}
+        page = c.get("/search?q=工会")
+        assert page.status_code == 500 and "internal error" in page.text and "Traceback" not in page.text

@@ -219,8 +219,11 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
     def error_response(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api"):
             return JSONResponse({"error": message}, status_code=status)
-        with live.use() as archive:
-            info = site(archive)
+        try:
+            with live.use() as archive:
+                info = site(archive)
+        except Exception:  # noqa: BLE001 -- the archive may be what failed: the error page goes without it
+            info = None
         return page(request, "error.html", {"status": status, "message": message, "site": info}, status)
 
     @app.exception_handler(BadRequest)
