@@ -18,9 +18,10 @@ be read — the first that answers is recorded.
                       the URL: the layout page that links it gives the day); header
                       "出版日期:2004年07月29日 / 综合新闻 / 02" or "第8835期:第02版 综合"
 
-Assumed, not seen: the layout pages are Founder's node_N.htm next to the articles, and
-a month index period.xml sits in the issue directory (when it is missing, every day's
-front page is tried instead).
+Assumed, not seen: the layout pages are Founder's node_N.htm next to the articles, the
+front page is node_2.htm (劳动午报, 浙江工人日报) or node_1.htm (陕西工人报), and a month index
+period.xml sits in the issue directory (when it is missing, every day's front page is
+tried under the preset's names in turn).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ PRESETS: dict[str, FounderPreset] = {
         FounderPreset("zjgrrb", "浙江工人日报", "https://epaper.zjgrrb.com", "html", ("epaper.zjgrrb.com",)),
         FounderPreset(
             "sxgrb", "陕西工人报", "http://szb.sxworker.com", "content",
-            ("szb.sxworker.com", "paper.sxworker.com"),
+            ("szb.sxworker.com", "paper.sxworker.com"), front_pages=("node_1.htm", "node_2.htm"),
         ),
     )
 }

@@ -1,5 +1,6 @@
-"""The e-paper crawler against a real HTTP server on 127.0.0.1 serving fixture sites for all
-three systems (tests/fixtures/sites): delivery, incremental re-crawls, errors, retries,
+"""The e-paper crawler against a real HTTP server on 127.0.0.1 serving fixture sites shaped
+like the real ones (tests/fixtures/sites): delivery, links followed as given, built URLs
+with fallbacks, day verdicts and exit status, incremental re-crawls, errors, retries,
 robots.txt, JOBDIR resume. Throttling is off (LOCAL_SERVER_OVERRIDES), nothing else is faked."""
 from __future__ import annotations
 
@@ -29,12 +30,13 @@ from crawler.links import (
     rebase,
 )
 from crawler.middlewares import backoff_delay
-from crawler.run import crawl, main
+from crawler.run import SiteUnreachable, crawl, main
 from tests.fixtures.sites.make_sites import build_sites
 from tests.fixtures.sites.server import serve
 
 REPO = Path(__file__).resolve().parents[1]
-SYSTEMS = ("grrb", "grrb-legacy", "founder")
+SYSTEMS = ("grrb", "grrb-legacy", "founder")  # the sites that also carry the deliberate trouble
+SITES = (*SYSTEMS, "founder:zjgrrb", "founder:sxgrb")  # every fixture site, Founder presets included
 FAST = crawler_settings.LOCAL_SERVER_OVERRIDES
 
 
@@ -48,14 +50,18 @@ def _range(manifest) -> tuple[date, date]:
     return date.fromisoformat(manifest["days"][0]), date.fromisoformat(manifest["days"][-1])
 
 
-def _run(root: Path, manifest: dict, system: str, **kwargs):
-    """One crawl against a fresh server (fresh 500-once counters); returns pages, stats,
-    hits, base URL."""
+def _run(root: Path, manifest: dict, key: str, **kwargs):
+    """One crawl of the site `key` against a fresh server (fresh 500-once counters);
+    returns pages, stats, hits, and the server's base URL (article paths join to it)."""
+    site = manifest["systems"][key]
     base, stop, hits = serve(root)
     pages: list[FetchedPage] = []
+    if site["paper"]:
+        kwargs.setdefault("paper", site["paper"])
     try:
         start, end = kwargs.pop("range", _range(manifest))
-        stats = crawl(system, start, end, pages.append, base_url=base, settings={**FAST, **kwargs.pop("settings", {})}, **kwargs)
+        stats = crawl(site["system"], start, end, pages.append, base_url=base + site["base_path"],
+                      settings={**FAST, **kwargs.pop("settings", {})}, **kwargs)
     finally:
         stop()
     return pages, stats, list(hits), base
@@ -64,26 +70,48 @@ def _run(root: Path, manifest: dict, system: str, **kwargs):
 @pytest.fixture(scope="module")
 def first_crawls(sites):
     root, manifest = sites
-    return {system: _run(root, manifest, system) for system in SYSTEMS}
+    return {key: _run(root, manifest, key) for key in SITES}
 
 
 # ----------------------------------------------------------------------------- delivery
 
-@pytest.mark.parametrize("system", SYSTEMS)
-def test_every_article_page_delivered_once_with_date_page_system(sites, first_crawls, system):
+@pytest.mark.parametrize("key", SITES)
+def test_every_article_page_delivered_once_with_date_page_system(sites, first_crawls, key):
     root, manifest = sites
-    site = manifest["systems"][system]
-    pages, stats, _hits, base = first_crawls[system]
+    site = manifest["systems"][key]
+    pages, stats, _hits, base = first_crawls[key]
     expected = {base + a["path"]: a for a in site["articles"]}
     urls = [p.url for p in pages]
     assert len(urls) == len(set(urls)), "an article page was delivered twice"
     assert set(urls) == set(expected)
     for p in pages:
         a = expected[p.url]
-        assert (p.date, p.page, p.system, p.source) == (a["date"], a["page"], system, site["source"])
+        assert (p.date, p.page, p.system, p.source) == (a["date"], a["page"], site["system"], site["source"])
         assert p.body == (root / a["path"].lstrip("/")).read_bytes()
     assert stats.article_pages == len(expected)
     assert stats.finish_reason == "finished"
+    assert stats.failures() == []
+    assert {d.status for d in stats.days.values()} == {"ok"}
+    assert stats.paper == site["paper"] or site["system"] != "founder"
+
+
+@pytest.mark.parametrize("key", SITES)
+def test_only_the_real_url_forms_are_asked_for(sites, first_crawls, key):
+    # Every request the crawler made was for a page the site has (or one the fixture
+    # lists as missing, or a built URL's first form that the site answered 404 to).
+    root, manifest = sites
+    site = manifest["systems"][key]
+    _pages, stats, hits, _base = first_crawls[key]
+    expected_404 = set(site["missing"]) | {p for p in site["extra"] if not (root / p.lstrip("/")).exists()}
+    probes = {h.path for h in hits if h.status == 404} - expected_404
+    if key == "founder:sxgrb":  # no period.xml: each day's front page is found by its name
+        assert all(p.endswith("/period.xml") for p in probes), probes
+        assert stats.url_forms == {"node_1.htm": len(manifest["days"])}
+    else:
+        assert probes == set(), probes
+    if key == "grrb":  # one day's index gives bare page numbers: the spider built the URLs
+        assert stats.url_forms == {"unpadded": len(manifest["systems"]["grrb"]["layouts"]) // len(manifest["days"])}
+    assert not {h.path for h in hits} & set(site["never"])
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
@@ -210,21 +238,23 @@ def test_failing_callback_is_counted_and_the_crawl_goes_on(sites):
 
 # ----------------------------------------------------------------------------- incremental
 
-@pytest.mark.parametrize("system", SYSTEMS)
-def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_crawls, system):
+@pytest.mark.parametrize("key", SITES)
+def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_crawls, key):
     root, manifest = sites
-    first_pages, _stats, _hits, _base = first_crawls[system]
-    article_paths = {a["path"] for a in manifest["systems"][system]["articles"]}
+    first_pages, _stats, _hits, _base = first_crawls[key]
+    article_paths = {a["path"] for a in manifest["systems"][key]["articles"]}
     # The store keys articles by URL; the new server has a new port, so compare by path.
     stored_paths = {p.url.split("/", 3)[3] for p in first_pages}
     pages, stats, hits, _base = _run(
-        root, manifest, system, known_url=lambda url: url.split("/", 3)[3] in stored_paths
+        root, manifest, key, known_url=lambda url: url.split("/", 3)[3] in stored_paths
     )
     assert pages == []
     assert not {h.path for h in hits} & article_paths
     assert stats.skipped_known == len(article_paths)
     # Layout pages are read again (that is how new articles would be found).
-    assert {h.path for h in hits} >= set(manifest["systems"][system]["layouts"])
+    assert {h.path for h in hits} >= set(manifest["systems"][key]["layouts"])
+    # A day whose articles are all stored already did its job.
+    assert stats.failures() == [] and {d.status for d in stats.days.values()} == {"ok"}
 
 
 @pytest.mark.parametrize(
