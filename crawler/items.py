@@ -76,7 +76,8 @@ class DayStats:
         index = self.index if self.index not in ("", "listed") else ""
         if self.layouts_read == 0:
             if self.index == "listed":
-                return f"the index lists the day but every layout page failed ({self._errors()})"
+                n = self.layouts_requested
+                return f"the index lists the day but {'all ' + str(n) if n > 1 else 'its'} layout page{'s' if n > 1 else ''} failed ({self._errors()})"
             if index.startswith("unreadable"):
                 return f"day index {index} and no layout page could be read ({self._errors()})"
             return f"no layout page could be read ({self._errors()})"

@@ -8,9 +8,11 @@ import html
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -234,6 +236,156 @@ def test_failing_callback_is_counted_and_the_crawl_goes_on(sites):
     assert stats.errors["callback_ValueError"] == n_first
     assert len(delivered) == len(manifest["systems"]["grrb"]["articles"]) - n_first
     assert stats.finish_reason == "finished"
+
+
+# ----------------------------------------------------------------------------- links and built URLs
+
+def test_links_are_followed_as_given_but_only_onto_the_papers_own_pages(sites, first_crawls):
+    root, manifest = sites
+    site = manifest["systems"]["grrb"]
+    pages, stats, hits, base = first_crawls["grrb"]
+    # The absolute link to www.workercn.cn was moved onto the mirror and fetched there.
+    first = site["articles"][0]["path"]
+    assert [h.status for h in hits if h.path == first] == [200]
+    # An article linked twice (once with ?spm=…#top) was asked for once, under its plain URL.
+    counts = Counter(h.path for h in hits)
+    assert all(n == 1 for path, n in counts.items() if "/news-" in path and path not in site["flaky"])
+    assert not any("?" in p.url or "#" in p.url for p in pages)
+    # javascript:, file:, mailto: and the other site's link were never followed.
+    assert site["never"] and not {h.path for h in hits} & set(site["never"])
+    assert stats.ignored_links["scheme"] >= 3 and stats.ignored_links["offsite"] >= 1
+
+
+def test_padded_copy_is_crawled_through_the_fallback_form_and_it_is_recorded(tmp_path):
+    root = tmp_path / "sites"
+    manifest = build_sites(root, grrb_padded=True)
+    pages, stats, hits, base = _run(root, manifest, "grrb")
+    site = manifest["systems"]["grrb"]
+    assert {p.url for p in pages} == {base + a["path"] for a in site["articles"]}
+    assert all("/01/" in path or "/02/" in path for path in site["layouts"])
+    # The day whose index gives bare numbers: unpadded asked first (404), then padded.
+    unpadded_misses = [h.path for h in hits if h.status == 404 and h.path.endswith("/page.html")]
+    assert unpadded_misses and all(path.split("/")[-2] in ("1", "2") for path in unpadded_misses)
+    assert stats.url_forms["padded"] == 2 and stats.day("2023-04-04").url_form == "padded"
+    # Probing is not an error, and every day did its job.
+    assert stats.errors["http_404"] == len(site["missing"])
+    assert stats.failures() == []
+
+
+def test_founder_front_page_is_found_by_trying_its_names(sites, monkeypatch):
+    # 浙江工人日报 without its period.xml, and a preset that tries node_1.htm first: the site
+    # has no node_1.htm (its front page is node_2.htm), so node_2.htm must be asked next.
+    from crawler import presets
+
+    root, manifest = sites
+    zj = presets.PRESETS["zjgrrb"]
+    monkeypatch.setitem(presets.PRESETS, "zjgrrb", presets.FounderPreset(
+        zj.name, zj.source, zj.base_url, zj.issue_dir, zj.hosts, front_pages=("node_1.htm", "node_2.htm")))
+    period = root / "html/2023-04/period.xml"
+    saved = period.read_bytes()
+    period.unlink()
+    try:
+        pages, stats, hits, base = _run(root, manifest, "founder:zjgrrb")
+    finally:
+        period.write_bytes(saved)
+    assert len(pages) == len(manifest["systems"]["founder:zjgrrb"]["articles"])
+    assert stats.url_forms == {"node_2.htm": len(manifest["days"])}
+    assert sorted(h.path for h in hits if h.status == 404) == sorted(
+        ["/html/2023-04/period.xml"] + [f"/html/{d[:7]}/{d[8:]}/node_1.htm" for d in manifest["days"]])
+    assert stats.errors == Counter({"http_404": 1}) and stats.failures() == []
+
+
+# ----------------------------------------------------------------------------- day verdicts
+
+def test_day_whose_layout_pages_are_all_missing_fails_with_one_line(tmp_path):
+    # What the old spider did to the real site: the index lists the pages, every layout
+    # page it asks for answers 404, nothing is stored. That day must fail, by name.
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    for layout in manifest["systems"]["grrb"]["layouts"]:
+        if "/2023/04/04/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    _pages, stats, _hits, _base = _run(root, manifest, "grrb")
+    day = stats.days["2023-04-04"]
+    assert day.status == "failed" and day.articles == 0
+    assert stats.days["2023-04-03"].status == stats.days["2023-04-05"].status == "ok"
+    assert stats.failures() == [
+        "2023-04-04: no article page fetched: the index lists the day but all 2 layout pages failed (http_404=2)"
+    ]  # the bare-number pages were asked in both forms; only the last answer counts
+
+
+def test_days_without_an_issue_are_reported_as_such_not_as_errors(sites):
+    root, manifest = sites
+    start, end = _range(manifest)
+    after = (end + timedelta(days=1)).isoformat()
+    # grrb: index.json says the last fixture day is the latest issue.
+    _p, grrb, _h, _b = _run(root, manifest, "grrb", range=(start, end + timedelta(days=2)))
+    assert grrb.days[after].status == "no_issue" and "latest issue" in grrb.days[after].reason
+    # founder: period.xml does not list the day.
+    _p, founder, _h, _b = _run(root, manifest, "founder", range=(start, end + timedelta(days=1)))
+    assert founder.days[after].status == "no_issue" and founder.days[after].reason == "not listed in period.xml"
+    # legacy (no index): the front page answers 404.
+    legacy_day = end + timedelta(days=3)
+    _p, legacy, _h, _b = _run(root, manifest, "grrb-legacy", range=(legacy_day, legacy_day))
+    assert legacy.days[legacy_day.isoformat()].status == "no_issue"
+    for stats, day in ((grrb, after), (founder, after), (legacy, legacy_day.isoformat())):
+        assert stats.failures() == [] and not stats.days[day].errors
+
+
+def test_unreadable_day_index_and_no_front_page_is_a_failure(tmp_path):
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    (root / "paper/grrb/2023/04/04.json").write_text("<html>maintenance</html>", encoding="utf-8")
+    for layout in manifest["systems"]["grrb"]["layouts"]:
+        if "/2023/04/04/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    _pages, stats, _hits, _base = _run(root, manifest, "grrb")
+    assert stats.days["2023-04-04"].status == "failed"
+    assert "day index unreadable (lists no pages)" in stats.failures()[0]
+
+
+def test_a_wrong_base_path_is_a_failure_not_a_string_of_quiet_days(sites):
+    root, manifest = sites
+    base, stop, _hits = serve(root)
+    try:
+        stats = crawl("grrb", *_range(manifest), lambda p: None, base_url=base + "/no-such-mirror", settings=FAST)
+    finally:
+        stop()
+    assert stats.article_pages == 0
+    assert stats.failures() == [
+        f"nothing fetched and index.json answers 404: is the base URL {base}/no-such-mirror right?"
+    ]
+
+
+def test_unreachable_base_url_is_detected_before_the_crawl(capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    with pytest.raises(SiteUnreachable, match=rf"^http://127.0.0.1:{port}: unreachable \(connection to 127.0.0.1:{port} refused\)$"):
+        crawl("founder", date(2023, 4, 3), date(2023, 4, 3), lambda p: None, base_url=f"http://127.0.0.1:{port}", settings=FAST)
+    assert time.monotonic() - t0 < 10
+    assert main(["grrb", "--from", "2023-04-03", "--to", "2023-04-03", "--base-url", f"http://127.0.0.1:{port}", "--local"]) == 3
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)")
+
+
+def test_command_line_exit_status_names_the_failed_day(tmp_path, capsys):
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    for layout in manifest["systems"]["founder"]["layouts"]:
+        if "/2023-04/05/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    base, stop, _hits = serve(root)
+    try:
+        code = main(["founder", "--paper", "ldwb", "--from", "2023-04-03", "--to", "2023-04-05", "--base-url", base,
+                     "--out", str(tmp_path / "pages.jsonl"), "--local"])
+    finally:
+        stop()
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("crawl: 2023-04-05: no article page fetched: "
+                       "the index lists the day but its layout page failed (http_404=1)")
 
 
 # ----------------------------------------------------------------------------- incremental
