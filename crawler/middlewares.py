@@ -98,7 +98,7 @@ class OffsiteRedirectMiddleware:
         target = urlsplit(urljoin(request.url, location.decode("latin-1").strip())).hostname
         allowed = set(getattr(self.crawler.spider, "allowed_domains", None) or ()) | {urlparse_cached(request).hostname}
         if target not in allowed:
-            raise IgnoreRequest(f"redirect off the site to {target.hostname!r}")
+            raise IgnoreRequest(f"redirect off the site to {target!r}")
         return response
 
 

@@ -37,7 +37,7 @@ def test_crawled_articles_land_in_the_store_with_provenance_and_are_searchable(t
     base, manifest, hits = site
     r = crawl(tmp_path / "idx", system, base, manifest)
     assert r.exit_code == 0, r.output
-    summary = json.loads(r.output)
+    summary = json.loads(r.stdout)
     expected = [a for a in manifest["systems"][system]["articles"] if not a.get("truncated")]
     assert summary["added"] >= len(expected) - 1  # the truncated page may or may not keep a body
     with Archive.open(tmp_path / "idx") as ar:
@@ -60,6 +60,6 @@ def test_crawled_articles_land_in_the_store_with_provenance_and_are_searchable(t
     before = len(hits)
     r = crawl(tmp_path / "idx", system, base, manifest)
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["added"] == 0
+    assert json.loads(r.stdout)["added"] == 0
     again = {h.path for h in hits[before:]} & {p for p in article_paths if base + p in by_url}
     assert again == set()
