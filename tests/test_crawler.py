@@ -22,6 +22,10 @@ from scrapy import Selector
 from crawler import settings as crawler_settings
 from crawler.items import FetchedPage
 from crawler.links import (
+    IndexedPage,
+    LinkScope,
+    canonical_url,
+    day_index_pages,
     days_between,
     founder_ref,
     grrb_ref,
@@ -557,19 +561,47 @@ def test_e_paper_urls_say_kind_date_and_page():
     ref = founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/content_261.htm")
     assert (ref.kind, ref.date, ref.page) == ("article", "2014-09-25", None)
     assert founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/node_2.htm").kind == "layout"
+    # The real URL forms of the other Founder-style union papers.
+    assert founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm?div=-1") == \
+        founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm")
+    assert founder_ref("http://szb.sxworker.com/m/content/1991-06/20/070642.html").date == "1991-06-20"
+    assert founder_ref("http://szb.sxworker.com/content/2004-07/29/347565.html").kind == "article"
+    ref = founder_ref("http://paper.sxworker.com/xpaper/news/624/3054/26593-1.shtml")
+    assert (ref.kind, ref.date) == ("article", None)  # the layout page that links it gives the day
+    assert founder_ref("http://szb.sxworker.com/content/2004-07/29/index.html") is None
     assert page_label("第03版：工会 3上一版") == "03" and page_label("第3版") == "03" and page_label("要闻") is None
+    assert page_label("00003版:职业·教育") == "03" and page_label("第8835期:第02版 综合") == "02"
+    assert page_label("3上一版 下一版4") is None
 
 
 def test_day_index_gives_page_numbers_in_any_shape():
     assert pages_in_day_index({"pages": ["01", 2, "http://h/papers/grrb/2023/04/03/03/page.html"]}) == ["01", "02", "03"]
     assert pages_in_day_index({"pages": [{"pageNo": "1", "pageUrl": "x"}, {"pdf": "/grrb2023040304.pdf"}]}) == ["01", "04"]
     assert pages_in_day_index({"pages": []}) == [] and pages_in_day_index(["01"]) == []
+    # A page URL the index gives is kept as given, to be followed; a bare number has none.
+    assert day_index_pages({"pages": [{"pageNo": 2, "pageUrl": "/papers/grrb/2016/01/22/2/page.html"}, 3]}) == [
+        IndexedPage("02", "/papers/grrb/2016/01/22/2/page.html"), IndexedPage("03", None)]
 
 
 def test_absolute_links_are_moved_onto_the_configured_host():
     assert rebase("https://www.workercn.cn/papers/grrb/2023/04/03/01/page.html", "http://127.0.0.1:9") == \
         "http://127.0.0.1:9/papers/grrb/2023/04/03/01/page.html"
     assert rebase("http://127.0.0.1:9/a.htm?x=1", "http://127.0.0.1:9") == "http://127.0.0.1:9/a.htm?x=1"
+
+
+def test_links_resolve_onto_the_crawl_host_or_are_ignored_with_a_reason():
+    scope = LinkScope.of("http://127.0.0.1:9/mirror", paper_hosts=("szb.sxworker.com", "paper.sxworker.com"))
+    page = "http://127.0.0.1:9/mirror/content/2004-07/29/node_2.htm"
+    assert scope.resolve("347565.html?div=-1#top", page) == ("http://127.0.0.1:9/mirror/content/2004-07/29/347565.html", "")
+    assert scope.resolve("http://paper.sxworker.com/xpaper/news/624/3054/26593-1.shtml", page) == (
+        "http://127.0.0.1:9/mirror/xpaper/news/624/3054/26593-1.shtml", "")
+    assert scope.resolve("../30//node_3.htm", page) == ("http://127.0.0.1:9/mirror/content/2004-07/30/node_3.htm", "")
+    for href, why in [("javascript:void(0)", "scheme"), (" JavaScript:x", "scheme"), ("file:///etc/passwd", "scheme"),
+                      ("mailto:a@b.c", "scheme"), ("data:text/html,x", "scheme"), ("ftp://h/x.htm", "scheme"),
+                      ("http://evil.example.com/content/2004-07/29/1.html", "offsite"),
+                      ("http://127.0.0.1:10/content/2004-07/29/1.html", "offsite"), ("", "empty"), ("#top", "empty")]:
+        assert scope.resolve(href, page) == (None, why), href
+    assert canonical_url("HTTP://Example.COM//a//b.htm?x=1#y") == "http://example.com/a/b.htm"
 
 
 def test_date_ranges():
