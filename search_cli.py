@@ -69,7 +69,7 @@ def open_archive(ctx: click.Context, create: bool = False, backend: str | None =
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", envvar=ENV_INDEX, default=default_index_dir, show_default="per-user data dir",
               type=click.Path(file_okay=False), help=f"Archive directory (also ${ENV_INDEX}).")
-@click.version_option("0.1.0", prog_name="search_cli.py")
+@click.version_option(package_name="unionkb", prog_name="search_cli.py")
 @click.pass_context
 def cli(ctx: click.Context, index_dir: str) -> None:
     """Ingest newspaper pages into an archive and search it.
@@ -178,7 +178,7 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
-        _echo_json([r.to_json() for r in results])
+        _echo_json([r.to_dict() for r in results])
         return
     if not results:
         click.echo("no matches")
@@ -372,45 +372,12 @@ def models_build(names):
 def export(ctx, out_dir, fmt, model, as_json):
     """Write the whole archive for a search cluster: OUT_DIR/mapping.json (the index
     mapping) and OUT_DIR/bulk-NNNN.ndjson (_bulk request bodies), streamed."""
-    import numpy as np
-
-    from index.export_opensearch import ExportError, article_record, export_opensearch
+    from index.archive import ArchiveError
 
     with open_archive(ctx) as archive:
-        model = None if model == "none" else (model or archive.best_model())
-        index = archive.vectors(model) if model else None
-        if model and index is None:
-            raise click.ClickException(f"no {model} vectors in this archive (see `search_cli.py embed`)")
-
-        def records():
-            batch = []
-            for sa in archive.store.iter_articles():
-                batch.append(sa)
-                if len(batch) == 500:
-                    yield from _records(batch)
-                    batch = []
-            yield from _records(batch)
-
-        def _records(batch):
-            ments = archive.store.mentions_for([s.id for s in batch])
-            for s in batch:
-                yield article_record(s.id, s.article, ments.get(s.id, ()))
-
-        def vectors(batch):
-            out = []
-            for rec in batch:
-                v = index.vectors_of(rec["id"])
-                if not len(v):
-                    out.append(None)
-                    continue
-                m = v.mean(axis=0)
-                out.append((m / max(float(np.linalg.norm(m)), 1e-12)).tolist())
-            return out
-
         try:
-            stats = export_opensearch(records(), out_dir, dim=index.dim if index else None,
-                                      vectors=vectors if index else None)
-        except ExportError as e:
+            model, stats = archive.export_opensearch(out_dir, model=model)
+        except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     summary = {"format": fmt, "out_dir": str(out_dir), "documents": stats.documents, "with_vector": stats.with_vector,
                "files": stats.files, "bytes": stats.bytes, "model": model}
@@ -462,8 +429,6 @@ def who(ctx, question, level, k, as_json):
       search_cli.py who '哪个省首次评选"工人发明家"'
       search_cli.py who 集体协商要约行动 --level county
     """
-    import dataclasses
-
     from index.archive import ArchiveError
 
     with open_archive(ctx) as archive:
@@ -472,7 +437,7 @@ def who(ctx, question, level, k, as_json):
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
-        _echo_json([dataclasses.asdict(a) for a in answers])
+        _echo_json([a.to_dict() for a in answers])
         return
     if not answers:
         click.echo("no region found for that")
