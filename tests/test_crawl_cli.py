@@ -126,7 +126,7 @@ def test_a_day_with_nothing_fetched_ends_the_crawl_with_status_1_and_one_line(tm
 
 
 def test_a_day_without_an_issue_is_not_an_error(tmp_path, site):
-    base, manifest, _hits = site
+    base, _manifest, _hits = site
     r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "founder", "--from", "2023-04-05",
                                  "--to", "2023-04-06", "--base-url", base, "--json"])
     assert r.exit_code == 0, r.output

@@ -245,9 +245,9 @@ def test_failing_callback_is_counted_and_the_crawl_goes_on(sites):
 # ----------------------------------------------------------------------------- links and built URLs
 
 def test_links_are_followed_as_given_but_only_onto_the_papers_own_pages(sites, first_crawls):
-    root, manifest = sites
+    _root, manifest = sites
     site = manifest["systems"]["grrb"]
-    pages, stats, hits, base = first_crawls["grrb"]
+    pages, stats, hits, _base = first_crawls["grrb"]
     # The absolute link to www.workercn.cn was moved onto the mirror and fetched there.
     first = site["articles"][0]["path"]
     assert [h.status for h in hits if h.path == first] == [200]
@@ -289,7 +289,7 @@ def test_founder_front_page_is_found_by_trying_its_names(sites, monkeypatch):
     saved = period.read_bytes()
     period.unlink()
     try:
-        pages, stats, hits, base = _run(root, manifest, "founder:zjgrrb")
+        pages, stats, hits, _base = _run(root, manifest, "founder:zjgrrb")
     finally:
         period.write_bytes(saved)
     assert len(pages) == len(manifest["systems"]["founder:zjgrrb"]["articles"])

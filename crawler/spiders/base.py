@@ -31,7 +31,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.distributed import is_redis_scheduler
-from crawler.items import FetchedPage, CrawlStats
+from crawler.items import CrawlStats, FetchedPage
 from crawler.links import Link, LinkScope, PageRef, days_between, follow_links, parse_day
 
 logger = logging.getLogger(__name__)
