@@ -476,27 +476,41 @@ def entities(ctx, etype, region, level, limit, as_json):
         click.echo(f"{r['articles']:5d} art {r['mentions']:5d} × {r['type']:8} {label}")
 
 
+def _founder_papers() -> list[str]:
+    from crawler.presets import PRESETS
+
+    return list(PRESETS)
+
+
 @cli.command()
 @click.argument("system", type=click.Choice(["grrb", "grrb-legacy", "founder"]))
 @click.option("--from", "date_from", required=True, help="First issue date (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, help="Last issue date (YYYY-MM-DD), inclusive.")
+@click.option("--paper", type=click.Choice(_founder_papers()),
+              help="founder only: which paper (ldwb 劳动午报 — the default, zjgrrb 浙江工人日报, sxgrb 陕西工人报).")
 @click.option("--base-url", help="Crawl a mirror or test server instead of the paper's own site.")
 @click.option("--redis", "redis_url", help="Share the queue and duplicate filter through Redis (redis://host:6379/0) "
               "so several crawler processes on several machines split the work.")
 @click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep crawl state here so an interrupted crawl resumes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, with a verdict per day.")
 @click.pass_context
-def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json):
+def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, as_json):
     """Fetch e-paper issues by date and add their articles to the archive as they arrive.
 
     \b
     SYSTEM: grrb         Workers' Daily, current e-paper (www.workercn.cn/papers/grrb)
             grrb-legacy  Workers' Daily, older issues (media.workercn.cn)
-            founder      Founder-system e-papers (劳动午报 and provincial papers)
+            founder      Founder-system e-papers: --paper ldwb | zjgrrb | sxgrb
 
     Polite by default (robots.txt, AutoThrottle, 2 requests per site at once, retries
     with back-off). Articles already stored are not fetched again.
+
+    \b
+    Exit status: 0  every day fetched, or the site says it had no issue
+                 1  a day that should have articles got none (one line per day on stderr)
+                 2  bad arguments
+                 3  the site is unreachable (checked before anything is fetched)
     """
     from datetime import date as _date
     from urllib.parse import urlparse
@@ -504,6 +518,7 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json)
     from tqdm import tqdm
 
     from crawler import settings as crawl_settings
+    from crawler.run import EXIT_FAILED, EXIT_UNREACHABLE, SiteUnreachable
     from crawler.run import crawl as run_crawl
     from pipeline.html import parse_fetched_page
 
@@ -511,6 +526,8 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json)
     end = _date.fromisoformat(_iso_date(date_to, "--to"))
     if end < start:
         raise click.BadParameter("must not be before --from", param_hint="--to")
+    if paper and system != "founder":
+        raise click.BadParameter(f"only for founder ({system} has one paper)", param_hint="--paper")
     overrides = None
     if base_url and urlparse(base_url).hostname in ("127.0.0.1", "localhost", "::1"):
         overrides = dict(crawl_settings.LOCAL_SERVER_OVERRIDES)  # our own test server: no throttling
@@ -523,22 +540,28 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json)
                         refresh=False)
         bar.update(0)
 
+    unreachable = ""
     with archive, archive.session(checkpoint=200) as session:
         def on_page(fp):
             session.add(parse_fetched_page(fp.body, fp.url, fp.encoding, fp.date, fp.page, fp.source))
 
         try:
             stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.store.has_url,
-                              jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress)
+                              jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress,
+                              paper=paper)
         except ValueError as e:
             raise click.ClickException(str(e)) from None
+        except SiteUnreachable as e:
+            unreachable = str(e)
         finally:
             bar.close()
+    if unreachable:
+        click.echo(f"crawl: {unreachable}", err=True)
+        ctx.exit(EXIT_UNREACHABLE)
     report = session.report
     if as_json:
         _echo_json({
-            "system": system, "pages_fetched": stats.pages_fetched, "article_pages": stats.article_pages,
-            "skipped_known": stats.skipped_known, "retries": stats.retries, "errors": dict(stats.errors),
+            **stats.as_dict(),
             "articles": report.articles, "added": report.added, "duplicates": report.duplicates,
             "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
         })
@@ -547,8 +570,11 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json)
         click.echo(report.summary())
         for p in report.problems:
             click.echo(f"  skipped {p.origin}: {p.reason}")
-    if stats.pages_fetched == 0 and stats.error_count:
-        ctx.exit(1)
+    failures = stats.failures()
+    for line in failures:
+        click.echo(f"crawl: {line}", err=True)
+    if failures:
+        ctx.exit(EXIT_FAILED)
 
 
 @cli.command()
