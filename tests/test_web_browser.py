@@ -95,10 +95,10 @@ def full_page_shot(driver, path: Path, width: int = 1280) -> None:
 
 def no_alert(driver) -> bool:
     try:
-        driver.switch_to.alert
+        alert = driver.switch_to.alert
     except NoAlertPresentException:
         return True
-    return False
+    return alert is None
 
 
 def test_a_person_searches_reads_finds_precedents_asks_who_and_exports(server, browser, shots, downloads):

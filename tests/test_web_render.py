@@ -2,8 +2,19 @@
 import csv
 import io
 
-from unionkb.web.render import (Bucket, Span, annotate_html, chart_svg, non_overlapping, plain_snippet, safe_url,
-                                shared_spans, snippet_html, time_buckets, to_csv)
+from unionkb.web.render import (
+    Bucket,
+    Span,
+    annotate_html,
+    chart_svg,
+    non_overlapping,
+    plain_snippet,
+    safe_url,
+    shared_spans,
+    snippet_html,
+    time_buckets,
+    to_csv,
+)
 
 
 def test_snippet_keeps_only_the_library_marks_and_escapes_the_rest():

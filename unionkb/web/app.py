@@ -14,11 +14,13 @@ import dataclasses
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Path as PathParam, Query, Request
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -116,7 +118,7 @@ def _who_dict(answer: Any) -> dict:
     """who answers as plain dicts, whatever object the library hands back."""
     if hasattr(answer, "to_dict"):
         return answer.to_dict()
-    if dataclasses.is_dataclass(answer):
+    if dataclasses.is_dataclass(answer) and not isinstance(answer, type):
         return dataclasses.asdict(answer)
     if isinstance(answer, dict):
         return dict(answer)
@@ -270,7 +272,7 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
 
     # -- API -----------------------------------------------------------------------------------
     Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for.")
-    err = {400: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}, 422: {"model": schemas.ErrorOut}}
+    err: dict[int | str, dict[str, Any]] = {400: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}, 422: {"model": schemas.ErrorOut}}
 
     @app.get("/api/search", response_model=list[schemas.SearchHit], responses=err, tags=["api"])
     def api_search(q: str = Q, k: int = Query(10, ge=1, le=MAX_K),
@@ -498,7 +500,7 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             below.append({**_unit_json(child, len(arts)), "programs": [p for p, _ in progs.most_common(3)]})
         if code is None:
             ids = [i for i in ids if regions_of.get(i)]
-            ents = {t: [] for t in ("program", "org", "figure")}
+            ents: dict[str, list[dict]] = {t: [] for t in ("program", "org", "figure")}
         else:
             ents = {t: archive.entities(t, region=code, limit=n) for t, n in
                     (("program", 20), ("org", 15), ("figure", 12))}
