@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Protocol, Sequence
 
@@ -118,6 +118,11 @@ class WhoCandidate:
 
 @dataclass(frozen=True)
 class WhoAnswer:
+    """One region whose organisation did what a ``who`` question asks, with the evidence.
+
+    >>> # archive.who("哪个县推出了马背送学？")[0].to_dict()["region"]  →  '肃北蒙古族自治县'
+    """
+
     region: str  # full official name, e.g. 肃北蒙古族自治县 (as written when not in the gazetteer)
     level: str
     parents: list[str]  # names top-down, e.g. ["甘肃省", "酒泉市"]
@@ -134,6 +139,10 @@ class WhoAnswer:
     ambiguous: list[str] = field(default_factory=list)  # other codes the place name could mean
     in_gazetteer: bool = True  # False: an abolished or renamed county kept as written (宝鸡县)
     successor: str = ""  # the listed unit that took an unlisted county's name (怀柔县 → 怀柔区)
+
+    def to_dict(self) -> dict:
+        """The stable JSON shape of ``who --json`` and the web API."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
