@@ -15,94 +15,39 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
-from index.highlight import make_snippet
-from index.keyword.base import Filters, KeywordDoc, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
+from index.ingest import (CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc,
+                          prepare_sources)
+from index.keyword.base import Filters, KeywordIndex
+from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
-from pipeline.parallel import ordered_map
-from pipeline.process import PreparedArticle, prepare_source, search_fields
+
+__all__ = ["Archive", "ArchiveError", "IngestReport", "IngestSession", "SearchResult", "SEARCH_MODES"]
 
 FORMAT_VERSION = 1
 BACKENDS = ("whoosh", "tantivy")
 DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x smaller (benchmarks/engines.py)
-CHECKPOINT_ARTICLES = 5000
 # Embedded at ingest: the static model (~1,000 passages/s). The transformer (e5-small, ~10/s)
 # is filled in afterwards by the resumable `embed` step and used wherever it is present.
 DEFAULT_INGEST_MODELS = ("static",)
-SEARCH_MODES = ("keyword", "semantic", "hybrid")
-CANDIDATES = 100  # each side's list length before fusion
-# (keyword, semantic) weights of the convex combination, chosen on the RGB benchmark
-# (benchmarks/retrieval.py): with e5-small, 0.3/0.7 gave R@5 0.373 against 0.357 for e5
-# alone and 0.311 for keywords alone; the static model is weaker than keywords, so it only
-# nudges (0.7/0.3 ties keyword search there and still finds paraphrases).
-FUSION_WEIGHTS = {"e5-small": (0.3, 0.7), "static": (0.7, 0.3)}
+WHO_CANDIDATES = 30  # articles `who` reads for evidence
+# (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same").
+# e5-small scores no sentences by default: on the union-pages devset with e5 vectors, re-scoring the
+# best 8 units cost 1.3-2 s a question on this 2-core machine and turned one right answer wrong
+# (31/32 against 32/32); where the archive has e5 vectors they still choose who's candidates
+# through the fused search. Raise its limit to let it re-score the best few sentences.
+WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 0, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
+_WORD_VECTORS: dict = {}  # id(encoder) -> {word: vector}, for `who`'s word-level matches
 
 
 class ArchiveError(RuntimeError):
     """Something the user must fix; the CLI prints it as one line."""
-
-
-@dataclass
-class IngestReport:
-    sources: int = 0  # pages and structured articles read
-    pages: int = 0
-    articles: int = 0  # articles the pipeline produced
-    added: int = 0
-    duplicates: int = 0
-    problems: list[LoadProblem] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        s = (f"{self.pages} pages, {self.articles} articles: {self.added} added, "
-             f"{self.duplicates} duplicates skipped, {len(self.problems)} files skipped")
-        return s + f" ({self.seconds:.1f} s)"
-
-
-@dataclass
-class SearchResult:
-    id: str
-    title: str
-    date: str | None
-    source: str
-    score: float
-    snippet: str
-    text: str
-    kicker: str = ""
-    subtitle: str = ""
-    kind: str = "news"
-    url: str | None = None
-    page: str | None = None
-    origin: str = ""
-    scores: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id, "title": self.title, "date": self.date, "source": self.source,
-            "score": round(self.score, 6), "snippet": self.snippet, "text": self.text,
-            "kicker": self.kicker, "subtitle": self.subtitle, "kind": self.kind, "url": self.url,
-            "page": self.page, "origin": self.origin, "scores": self.scores,
-        }
-
-
-def keyword_doc(aid: str, art: Article, mentions: Iterable = (), segments: dict | None = None) -> KeywordDoc:
-    """What the keyword engines index: text fields plus the region codes for filters
-    (each mentioned unit and all its parents, so a province filter finds its counties)."""
-    regions: set[str] = set()
-    for m in mentions:
-        if m.type == "region":
-            regions.add(str(m.value))
-            regions.update(m.attrs.get("parent_codes", ()))
-    f = search_fields(art)
-    return KeywordDoc(aid, f["title"], f["kicker"], f["body"], art.date, art.source, tuple(sorted(regions)),
-                      segments=segments)
 
 
 def open_keyword_index(backend: str, path: Path) -> KeywordIndex:
@@ -187,11 +132,15 @@ def _write_json_atomic(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
-def _prepare_worker(item):
-    return prepare_source(item, segments=True)
-
-
 class Archive:
+    """One archive directory: the article store (the source of truth), a keyword index and
+    passage vectors per embedding model, kept in step. A facade: search is done by
+    :class:`index.searcher.HybridSearcher`, ingest by :class:`index.ingest.IngestSession`.
+
+    >>> # with Archive.open("./archive") as archive:
+    >>> #     archive.search("马背送学", k=3)[0].title
+    """
+
     def __init__(self, root: Path, store: ArticleStore, config: dict):
         self.root = root
         self.store = store
@@ -377,43 +326,25 @@ class Archive:
         on_progress: Callable[[IngestReport], None] | None = None,
         checkpoint: int = CHECKPOINT_ARTICLES,
     ) -> IngestReport:
-        """Run the pipeline over loaded sources and add new articles to the store and indexes."""
-        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        """Run the pipeline over loaded sources and add new articles to the store and indexes.
+
+        ``sources`` come from :func:`pipeline.loaders.load_paths` (pages, structured
+        articles, and problems, which are reported and skipped). Articles already stored
+        (same content) are skipped, so running the same ingest twice adds nothing.
+
+        >>> # from pipeline.loaders import load_paths
+        >>> # Archive.open("./archive", create=True).ingest(load_paths(["corpus/"])).added
+        """
+        workers = workers if workers is not None else default_workers()
         with self.session(checkpoint=checkpoint, on_progress=on_progress) as session:
-            for prepared in self._prepared(session.count(sources), workers):
+            for prepared in prepare_sources(session.count(sources), workers):
                 session.add_prepared(prepared)
         return session.report
 
     def session(self, checkpoint: int = CHECKPOINT_ARTICLES,
-                on_progress: Callable[[IngestReport], None] | None = None) -> "IngestSession":
+                on_progress: Callable[[IngestReport], None] | None = None) -> IngestSession:
         """An open ingest that takes sources one at a time (the crawler feeds pages as they arrive)."""
         return IngestSession(self, checkpoint, on_progress)
-
-    def _prepared(self, sources: Iterator, workers: int) -> Iterator[list[PreparedArticle]]:
-        if workers <= 1:
-            return map(prepare_source, sources)
-        from pipeline.segment import jieba_tokenizer
-
-        jieba_tokenizer()  # load once in the parent; forked workers share it
-        return ordered_map(_prepare_worker, sources, workers)
-
-    def _checkpoint(self, embed: list | None = None) -> None:
-        """Indexes first, store last: the store only ever names indexed articles.
-
-        ``embed``: stored articles (not yet committed) to embed with the ingest models.
-        Vectors the store does not confirm are dropped on the next open; missing ones are
-        filled in by the next ingest or `embed` (embedding is resumable).
-        """
-        if embed:
-            from index.semantic.vectors import embed_missing
-
-            for model in self.ingest_models:
-                index = self.vectors(model, create=True)
-                embed_missing(embed, index, self.encoder(model))
-                index.save()
-        self.keyword.commit()
-        self.store.commit()
-
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, aid: str) -> StoredArticle:
@@ -424,91 +355,31 @@ class Archive:
             raise ArchiveError(f"id {aid!r} is ambiguous ({', '.join(ids[:3])} …); type more of it")
         return self.store.get(ids[0])
 
+    @property
+    def searcher(self) -> HybridSearcher:
+        """The read-only hybrid searcher over this archive's store and indexes."""
+        return HybridSearcher(self.store, self.keyword, self.vectors, self.encoder, self.best_model)
+
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str = "convex") -> list[SearchResult]:
-        """Ranked articles. hybrid fuses keyword and semantic lists; a quoted phrase or a
-        program name matched word for word is never ranked below semantic near-misses."""
-        from index.hybrid import fuse, protect_exact_matches
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False) -> list[SearchResult]:
+        """Ranked articles for a query.
 
-        if mode not in SEARCH_MODES:
-            raise ArchiveError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
+        ``mode``: ``keyword`` (words as typed; ``"…"`` for a phrase), ``semantic`` (by meaning)
+        or ``hybrid`` (both fused; the default). A quoted phrase or a program name matched
+        word for word is never ranked below semantic near-misses. ``filters`` narrows by
+        date, source and region; ``model`` picks the embedding model (default: the best the
+        archive has); ``fusion`` overrides the model's fusion method (``convex`` or ``rrf``).
+        Page furniture (kind ``furniture``: 本版导读, 开栏语 …) is left out unless
+        ``include_furniture``.
+
+        >>> # [r.title for r in archive.search("马背送学", k=3)]
+        """
         try:
-            parsed = parse_query(query)
-        except QuerySyntaxError as e:
-            if mode != "semantic":
-                raise ArchiveError(str(e)) from None
-            parsed = None
-        model = model or (self.best_model() if mode != "keyword" else None)
-        if mode == "semantic" and model is None:
-            raise ArchiveError("this archive has no vectors yet: run `search_cli.py embed` (or ingest) first")
-        if mode == "keyword" or model is None:  # hybrid without vectors is keyword search
-            hits = self.keyword.search(parsed, k=k, filters=filters)
-            return self._results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
-        n = max(CANDIDATES, 3 * k)
-        kw = [(h.id, h.score) for h in self.keyword.search(parsed, k=n, filters=filters)] if parsed else []
-        sem = self._semantic(query, model, n, filters)
-        scores: dict[str, dict] = {}
-        for name, ranked in (("keyword", kw), ("semantic", sem)):
-            for i, sc in ranked:
-                scores.setdefault(i, {})[name] = sc
-        if mode == "semantic":
-            return self._results(sem[:k], parsed, scores)
-        fused = fuse([kw, sem], method=fusion, weights=FUSION_WEIGHTS.get(model, (0.5, 0.5)))
-        ranked = protect_exact_matches(fused, self._exact_matches(query, parsed, kw), k)
-        for i, sc in ranked:
-            scores.setdefault(i, {})["fused"] = sc
-        return self._results(ranked, parsed, scores)
-
-    def _semantic(self, query: str, model: str, n: int, filters: Filters) -> list[tuple[str, float]]:
-        index = self.vectors(model)
-        if index is None:
-            raise ArchiveError(f"no {model} vectors in this archive: run `search_cli.py embed --model {model}`")
-        qvec = self.encoder(model).encode_queries([query.replace('"', " ")])[0]
-        allowed = self._filtered_ids(filters) if filters != Filters() else None
-        return index.search(qvec, k=n, allowed_ids=allowed)
-
-    def _filtered_ids(self, f: Filters) -> set[str]:
-        """The articles that pass the filters, from the store (so any vector index can use them)."""
-        ids = self.store.ids_matching(since=f.since, until=f.until, source=f.source)
-        if f.region:
-            from pipeline.regions import descendant_codes
-
-            ids &= self.store.articles_in_regions(descendant_codes(f.region))
-        if f.ids is not None:
-            ids &= set(f.ids)
-        return ids
-
-    def _exact_matches(self, query: str, parsed: ParsedQuery | None, kw: list[tuple[str, float]]) -> list[str]:
-        """Keyword hits that contain a quoted phrase, or a program name the query names."""
-        if parsed is None:
-            return []
-        if any(c.required for c in parsed.clauses):
-            return [i for i, _ in kw]  # required clauses: every keyword hit has the phrase
-        ids = [i for i, _ in kw[:30]]
-        folded = query.replace(" ", "")
-        out = []
-        for aid, programs in self.store.values_for(ids, "program").items():
-            if any(len(p) >= 3 and p in folded for p in programs):
-                out.append(aid)
-        return sorted(out, key=ids.index)
-
-    def _results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
-                 scores: dict[str, dict]) -> list[SearchResult]:
-        arts = self.store.get_many([i for i, _ in ranked])
-        out = []
-        terms = parsed.terms if parsed else []
-        for aid, score in ranked:
-            sa = arts.get(aid)
-            if sa is None:  # indexed beyond the last store checkpoint: not part of the archive
-                continue
-            a = sa.article
-            out.append(SearchResult(
-                id=aid, title=a.title, date=a.date, source=a.source, score=score,
-                snippet=make_snippet(a.body or a.title, terms), text=a.body, kicker=a.kicker,
-                subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
-                scores=scores.get(aid, {}),
-            ))
-        return out
+            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion,
+                                        include_furniture=include_furniture)
+        except SearchError as e:
+            raise ArchiveError(str(e)) from None
 
     # -- precedent stories ---------------------------------------------------------------------
     def similar(self, aid: str, k: int = 10, model: str | None = None) -> list[dict]:
@@ -561,37 +432,79 @@ class Archive:
             raise ArchiveError(f"region {name!r} is ambiguous: {options} — add --level or give the code")
         return units[0]
 
-    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = 60) -> list:
-        """Rank the regions whose organisations did what the question describes."""
+    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = WHO_CANDIDATES) -> list:
+        """Rank the regions whose organisations did what the question describes.
+
+        Candidates come from the same fused keyword + semantic search as ``search`` (words
+        the articles share with the question, or what they mean; e5-small where its vectors
+        cover the archive); the evidence inside them is read by index.who with the static
+        model's sentence and word vectors (see WHO_SENTENCE_MODELS)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
 
         q = parse_question(question)
-        query = " ".join([q.text, *(f'"{p}"' for p in q.phrases)]).strip()
+        if q.unknown_place:
+            raise ArchiveError(f"unknown place {q.unknown_place!r} in the question (not in the gazetteer)")
+        query = q.search_text
         if not query:
             raise ArchiveError(f"nothing to look for in the question {question!r}")
-        try:
-            parsed = parse_query(query)
-        except QuerySyntaxError as e:
-            raise ArchiveError(str(e)) from None
         filters = Filters(region=q.within) if q.within else Filters()
-        hits = [(h.id, h.score) for h in self.keyword.search(parsed, k=candidates, filters=filters)]
-        ids = [i for i, _ in hits]
-        arts = self.store.get_many(ids)
-        mentions = self.store.mentions_for(ids)
+        try:
+            # no snippets: who reads the whole text anyway
+            hits = self.searcher.search(query, k=candidates, filters=filters, mode="hybrid", snippets=False)
+        except SearchError as e:
+            raise ArchiveError(str(e)) from None
+        cands = [WhoCandidate(h.id, h.title, h.score,
+                              {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text})
+                 for h in hits]
         allowed = descendant_codes(q.within) if q.within else None
-        cands = []
-        for aid, score in hits:
-            if aid not in arts:
+
+        def load_mentions(ids: list[str]) -> dict:
+            found = self.store.mentions_for(ids)
+            if allowed is None:
+                return found
+            # a story counts inside the region the question names only when it names a place there
+            return {i: ms for i, ms in found.items() if any(m.type == "region" and m.value in allowed for m in ms)}
+
+        return answer_who(question, level, k, cands, self._who_similarity(), self._who_word_vectors(), load_mentions)
+
+    def _who_word_vectors(self):
+        """Static-model vectors of single words (cached: the same words recur across questions), or
+        None when the archive has no static vectors (the model may not be built)."""
+        if "static" not in self.vector_models():
+            return None
+        import numpy as np
+
+        encoder = self.encoder("static")
+        cache = _WORD_VECTORS.setdefault(id(encoder), {})
+
+        def vectors(words: list[str]):
+            missing = [w for w in dict.fromkeys(words) if w not in cache]
+            if missing:
+                if len(cache) > 200_000:
+                    cache.clear()
+                cache.update(zip(missing, encoder.encode_queries(missing)))
+            return np.stack([cache[w] for w in words])
+
+        return vectors
+
+    def _who_similarity(self) -> list:
+        """Sentence scorers for `who`: the static model on many sentences, then e5-small on the
+        best few when it is given a limit and the archive has its vectors (so its model is built)."""
+        from index.who import SentenceSimilarity
+
+        out = []
+        models = self.vector_models()
+        for name, limit, low, high in WHO_SENTENCE_MODELS:
+            if limit <= 0 or name not in models or (name != "static" and self.best_model() != name):
                 continue
-            a = arts[aid].article
-            ms = mentions.get(aid, [])
-            if allowed is not None and not any(m.type == "region" and m.value in allowed for m in ms):
-                continue
-            cands.append(WhoCandidate(aid, a.title, score,
-                                      {"title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "body": a.body},
-                                      ms))
-        return answer_who(question, level, k, cands)
+            encoder = self.encoder(name)
+
+            def score(query: str, texts: list[str], encoder=encoder):
+                return encoder.encode_passages(texts) @ encoder.encode_queries([query])[0]
+
+            out.append(SentenceSimilarity(name, score, limit, low, high))
+        return out
 
     def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
                  limit: int = 50) -> list[dict]:
@@ -611,6 +524,23 @@ class Archive:
             out.append(d)
         return out
 
+    def export_opensearch(self, out_dir: str | Path, model: str | None = None):
+        """Write the archive as an OpenSearch mapping plus _bulk files; returns (model, stats).
+
+        ``model``: whose vectors to include, pooled per article (default: the best the
+        archive has; ``"none"`` for none).
+        """
+        from index.export_opensearch import ExportError, export_store
+
+        model = None if model == "none" else (model or self.best_model())
+        index = self.vectors(model) if model else None
+        if model and index is None:
+            raise ArchiveError(f"no {model} vectors in this archive (embed them first)")
+        try:
+            return model, export_store(self.store, Path(out_dir), index)
+        except ExportError as e:
+            raise ArchiveError(str(e)) from None
+
     def stats(self) -> dict:
         s = self.store.stats()
         s["backend"] = self.backend
@@ -618,72 +548,3 @@ class Archive:
         s["vectors"] = {m: self.vectors(m).count() for m in self.vector_models()}
         s["path"] = str(self.root)
         return s
-
-
-class IngestSession:
-    """Adds prepared articles in checkpoints; on exit commits, or on error rolls the store back."""
-
-    def __init__(self, archive: Archive, checkpoint: int, on_progress: Callable[[IngestReport], None] | None):
-        self.archive = archive
-        self.checkpoint = checkpoint
-        self.on_progress = on_progress
-        self.report = IngestReport()
-        self._pending: list[StoredArticle] = []
-        self._t0 = time.perf_counter()
-
-    def __enter__(self) -> "IngestSession":
-        self.archive.reconcile()
-        if self.archive.ingest_models:
-            # articles stored earlier without vectors (an interrupted embed, a new model) get them now
-            for model in self.archive.ingest_models:
-                index = self.archive.vectors(model, create=True)
-                if index.count() < self.archive.store.count():
-                    self.archive.embed(model)
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.archive._checkpoint(self._pending)
-        else:
-            self.archive.store.rollback()
-        self.report.seconds = time.perf_counter() - self._t0
-
-    def count(self, sources: Iterable) -> Iterator[Page | Article]:
-        """Pass sources through, recording problems and pages in the report."""
-        for item in sources:
-            if isinstance(item, LoadProblem):
-                self.problem(item)
-                continue
-            self.report.sources += 1
-            if isinstance(item, Page):
-                self.report.pages += 1
-            yield item
-
-    def problem(self, p: LoadProblem) -> None:
-        self.report.problems.append(p)
-        self._progress()
-
-    def add(self, item: Page | Article | LoadProblem) -> None:
-        """One loaded source through the pipeline (in this process) into the archive."""
-        for src in self.count([item]):
-            self.add_prepared(prepare_source(src))
-
-    def add_prepared(self, prepared: list[PreparedArticle]) -> None:
-        ar, rep = self.archive, self.report
-        rep.articles += len(prepared)
-        mentions = {p.article.content_hash: p.mentions for p in prepared}
-        new, dupes = ar.store.add_articles([p.article for p in prepared], mentions)
-        rep.duplicates += dupes
-        rep.added += len(new)
-        segs = {p.article.content_hash: p.segments for p in prepared}
-        ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash])
-                       for s in new)
-        self._pending.extend(new)
-        if len(self._pending) >= self.checkpoint:
-            ar._checkpoint(self._pending)
-            self._pending = []
-        self._progress()
-
-    def _progress(self) -> None:
-        if self.on_progress:
-            self.on_progress(self.report)

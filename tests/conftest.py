@@ -1,15 +1,22 @@
 """Shared fixtures. ``embedding_models``: the real offline models, built once into a cache.
 
-The cache is $UNIONKB_MODEL_CACHE, else ~/.cache/unionkb/models (what the CLI uses), so
-only the first test session on a machine pays the build (~15 s for e5-small, ~1 min for
-static); later sessions just load them. Nothing here imports torch at collection time.
+Tests never touch the user's model cache: they build into $UNIONKB_TEST_MODEL_CACHE, else
+``.test-model-cache/`` in the checkout, and point $UNIONKB_MODEL_CACHE there for everything
+they run (CLI calls and subprocesses included). Only the first test session of a checkout
+pays the build (~15 s for e5-small, ~1 min for static). Nothing here imports torch at
+collection time.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+TEST_MODEL_CACHE = Path(os.environ.get("UNIONKB_TEST_MODEL_CACHE")
+                        or Path(__file__).resolve().parents[1] / ".test-model-cache").expanduser()
+os.environ["UNIONKB_MODEL_CACHE"] = str(TEST_MODEL_CACHE)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from pipeline.clean import clean_article_body, clean_page_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "corpus").glob("*.txt"))
 UNION_PAGES = SHARED / "data" / "union-news-pages"
 
 

@@ -23,7 +23,7 @@ from index.keyword.tantivy_backend import TantivyIndex
 from index.keyword.whoosh_backend import WhooshIndex
 from pipeline import segment as segment_module
 from pipeline.segment import segment
-from tests.helpers import CORPUS, RMRB
+from tests.helpers import CORPUS, RMRB, require_shared
 
 LENGTH_ROUNDING = 1 / 8  # tantivy's coarsest fieldnorm step; Whoosh's is finer
 FLOAT32 = 1e-5
@@ -39,7 +39,7 @@ QUERIES = [
 def rmrb_docs(n: int, step: int) -> list[KeywordDoc]:
     """Every ``step``-th People's Daily article (the file is in date order, so all five months)."""
     out = []
-    with open(RMRB, encoding="utf-8") as f:
+    with open(require_shared(RMRB), encoding="utf-8") as f:
         for line in itertools.islice(f, 0, n * step, step):
             r = json.loads(line)
             kicker = " ".join(x for x in (r["kicker"], r["subtitle"]) if x)
@@ -183,7 +183,8 @@ def test_query_words_are_segmented_like_documents():
 def _dictionary_tokenizers():
     from importlib import resources
 
-    import jieba_fast
+    jieba_fast = pytest.importorskip(
+        "jieba_fast", reason="jieba-fast is an optional comparison segmenter (pip install jieba-fast)")
 
     jb = segment_module._jieba()
     jf = jieba_fast.Tokenizer()
@@ -223,9 +224,9 @@ def test_jieba_fast_differs_from_jieba_only_in_ties_and_new_word_guesses():
 def test_rjieba_is_not_a_drop_in_either():
     """rjieba keeps letters-digits-hyphen runs whole where jieba splits them, so the
     index and query sides would disagree with anything built by jieba."""
-    import rjieba
+    rjieba = pytest.importorskip("rjieba", reason="rjieba is an optional comparison segmenter (pip install rjieba)")
 
-    jb, _ = _dictionary_tokenizers()
+    jb = segment_module._jieba()
     text = "Covid-19疫情防控"
     ours = [w for w, _, _ in jb.tokenize(text)]
     theirs = [w for w, _, _ in rjieba.Jieba().tokenize(text)]

@@ -19,12 +19,12 @@ from index.export_opensearch import ExportError, article_record, export_opensear
 from pipeline.entities import extract_entities
 from pipeline.models import Article
 from pipeline.segment import segment
-from tests.helpers import RMRB
+from tests.helpers import RMRB, require_shared
 
 
 def rmrb_articles(n: int) -> list[tuple[str, Article]]:
     out = []
-    with open(RMRB, encoding="utf-8") as f:
+    with open(require_shared(RMRB), encoding="utf-8") as f:
         for line in itertools.islice(f, n):
             r = json.loads(line)
             out.append((r["id"], Article(title=r["title"] or "", body=r["text"] or "", kicker=r["kicker"] or "",

@@ -16,7 +16,7 @@ from pipeline.models import ARTICLE_KINDS, Page
 from pipeline.split import split_page_into_articles
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEED_DIR = SHARED / "seeds"
+SEED_DIR = Path(__file__).resolve().parents[1] / "corpus"  # the seed pages
 UNION_PAGES = SHARED / "data" / "union-news-pages"
 
 EXPECTED_TITLES = {

@@ -14,6 +14,7 @@ from index.keyword.base import Filters, KeywordDoc, parse_query
 from index.keyword.tantivy_backend import TantivyIndex, segment_many
 from pipeline.segment import pack_tokens, unpack_tokens
 from pipeline.segment import segment
+from tests.helpers import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLES_DAILY = ROOT.parent / "shared" / "data" / "rmrb-people-daily-2019-2020" / "rmrb_2019-2020_5months.jsonl"
@@ -174,7 +175,7 @@ def test_killed_writer_leaves_last_commit_searchable(tmp_path):
 
 
 def real_docs(n):
-    with open(PEOPLES_DAILY, encoding="utf-8") as f:
+    with open(require_shared(PEOPLES_DAILY), encoding="utf-8") as f:
         for line in itertools.islice(f, n):
             r = json.loads(line)
             kicker = " ".join(x for x in (r["kicker"], r["subtitle"]) if x)
