@@ -634,9 +634,7 @@ def cases(ctx, query, region, level, since, until, program, k, as_json, as_csv):
         _echo_json([c.to_dict() for c in found])
         return
     if as_csv:
-        out = click.get_binary_stream("stdout")
-        out.write(cases_csv(found))
-        out.flush()
+        click.echo(cases_csv(found), nl=False)  # bytes: written as they are (BOM, CRLF)
         return
     if not found:
         click.echo("no cases found")

@@ -32,7 +32,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol, Sequence
 
-from pipeline.regions import ancestors, region_by_code
+from pipeline.regions import ancestors, find_units, region_by_code
 
 NATIONAL = "全国"  # the region of a case run by a national body
 # National bodies the extractor names without a region code; any other organisation needs one.
@@ -63,7 +63,7 @@ _LEAD_IN = re.compile(
 # or of a report (国务院副总理…, 全国人大西藏代表团, 国务院扶贫办, 海南省政协调研报告显示): the
 # organisation itself is not acting.
 _NOT_ACTING_AFTER = re.compile(
-    r"^(?:[\u4e00-\u9fff]{0,10}?(?:办公厅|办公室|代表团|工作部|政治部|宣传部|组织部|政治局|党组|新闻办|"
+    r"^(?:[\u4e00-\u9fff]{0,14}?(?:办公厅|办公室|代表团|工作部|政治部|宣传部|组织部|政治局|党组|新闻办|"
     r"扶贫办|侨办|参事室|领导小组|专委会|委员会|机关|分局|支队|派出所|研究室|调研组|督查组|调研报告|报告|通报|数据显示|"
     r"网站|官网)|[\u4e00-\u9fff]{0,4}?(?:副?主席|副?书记|副?主任|副?局长|副?厅长|副?部长|副?总理|副?院长|检察长|"
     r"会长|理事长|处长|所长|科长|秘书长|委员长|常委|委员|代表|干部|负责人|发言人|巡视员|职工|会员|副?省长|副?市长|"
@@ -100,6 +100,7 @@ _LEADING_VERB = re.compile(r"^(?:开展|推出|启动|实施|举办|发起|打�
 _TITLE_SPLIT = re.compile(r"[\s\u3000]+|[，,；;！!？?]")
 _TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")  # （决战脱贫攻坚一线探访）: a column name
 _NORMALISE = re.compile(r"[\s“”\"‘’'「」《》（）()·•、，,。:：;；!！?？\-—_]+")
+_CN_MAGNITUDE = re.compile(r"[十百千万亿]")
 _MAGNITUDE_ONLY = re.compile(r"^[十百千万亿]")  # 百名工会干部, 万家寨, 千堂百场: words, not counts
 UNION_KINDS = frozenset({"union", "industry_union"})
 
@@ -320,17 +321,21 @@ def _clause_start(full: str, lo: int, pos: int) -> int:
     return i
 
 
-def _is_subject(m: MentionLike, s: _Sentence, full: str, people_at: frozenset[int] = frozenset()) -> bool:
-    """An organisation at the head of its clause (after at most a time phrase or 由) that is not
-    part of a person's title, of a longer name or of a report, nor followed by a person's name
-    (济南市商务局李金强引进…: the person acts)."""
+def _is_subject(m: MentionLike, s: _Sentence, full: str, people_at: frozenset[int] = frozenset(),
+                places: dict[int, int] | None = None) -> bool:
+    """An organisation at the head of its clause (after at most a time phrase, 由, or the place it
+    belongs to: 福建厦门总工会) that is not part of a person's title, of a longer name or of a report,
+    nor followed by a person's name (济南市商务局李金强引进…: the person acts)."""
     i = _clause_start(full, s.start, m.start)
-    lead = compact(full[i : m.start])
+    end = m.start
+    while places and end in places and places[end] >= i:
+        end = places[end]  # step back over the places written before it
+    lead = compact(full[i:end])
     if i == s.start:
         lead = _DATELINE.sub("", lead, count=1)
-    if not _LEAD_IN.match(lead):
+    if not (_LEAD_IN.match(lead) or (2 <= len(lead) <= 8 and find_units(lead))):
         return False
-    after = compact(full[m.end : m.end + 12])
+    after = compact(full[m.end : m.end + 20])
     if _NOT_ACTING_AFTER.match(after) or any(m.end <= p < m.end + 3 for p in people_at):
         return False
     return not (m.text.endswith("总") and _TOTAL_NOT_UNION.match(after))
@@ -355,7 +360,7 @@ def _case_figure(m: MentionLike, full: str, article_id: str) -> CaseFigure | Non
     if m.start and full[m.start - 1] == "第":
         return None  # 第3名: a rank, not a count
     value = float(m.attrs.get("number", m.value))
-    if (kind == "count" and value < 2) or (not m.text[0].isdigit() and value < 10):
+    if (kind == "count" and value < 2) or (not m.text[0].isdigit() and not _CN_MAGNITUDE.search(m.text)):
         return None  # 一项, 1个, 三名, 唯一一位: words, rarely a result
     return CaseFigure(compact(m.text), value, m.attrs.get("unit", ""), kind, m.attrs.get("counted", ""), article_id)
 
@@ -423,7 +428,7 @@ def _actor_before(s: _Sentence, pos: int, full: str) -> MentionLike | None:
         i = j + 1
 
 
-def _title_actor(sentences: list[_Sentence], mentions: Sequence[MentionLike]) -> MentionLike | None:
+def _title_actor(sentences: list[_Sentence], mentions: Sequence[MentionLike], article_body: str) -> MentionLike | None:
     """The organisation a headline starts with, or, when it starts with a place, the union the
     body names for that place (甘肃评选… → 甘肃省总工会)."""
     title = next((s for s in sentences if s.field == "title"), None)
@@ -434,10 +439,15 @@ def _title_actor(sentences: list[_Sentence], mentions: Sequence[MentionLike]) ->
     lead_place = next((r for r in title.regions if r.start - title.start <= 1), None)
     if lead_place is None:
         return None
+    # only when the headline names a program or a deed after the place (not 衡阳雁来有留意)
+    after = compact(title.text[lead_place.end - title.start :])
+    if not (title.programs or _ACTION_VERBS.match(_ACTION_TRIM.sub("", after))):
+        return None
     found: dict[str, list] = {}
     for o in mentions:
         if (o.type == "org" and o.field == "body" and o.attrs.get("region") == lead_place.value
-                and o.attrs.get("kind") in UNION_KINDS):
+                and o.attrs.get("kind") in UNION_KINDS
+                and not (o.text.endswith("总") and _TOTAL_NOT_UNION.match(article_body[o.end : o.end + 4]))):
             found.setdefault(o.value, []).append(o)
     return max(found.values(), key=len)[0] if found else None
 
@@ -475,6 +485,10 @@ def _index_mentions(article: ArticleText, mentions: Sequence[MentionLike],
         starts.setdefault(s.field, []).append(s.start)
         lists.setdefault(s.field, []).append(s)
     people = {f: frozenset(m.start for m in mentions if m.type == "person" and m.field == f) for f in lists}
+    places: dict[str, dict[int, int]] = {f: {} for f in lists}  # end -> start of each place name
+    for m in mentions:
+        if m.type == "region" and m.field in places:
+            places[m.field][m.end] = m.start
     documents = [(m.field, m.start, m.end) for m in mentions
                  if m.type == "program" and m.attrs.get("kind") == "document"]
     for m in mentions:
@@ -487,7 +501,8 @@ def _index_mentions(article: ArticleText, mentions: Sequence[MentionLike],
         if not (s.start <= m.start < s.end):
             continue
         if m.type == "org":
-            if _national_or_region(m) is not None and _is_subject(m, s, fields[m.field], people[m.field]):
+            if _national_or_region(m) is not None and _is_subject(m, s, fields[m.field], people[m.field],
+                                                                  places[m.field]):
                 s.subjects.append(m)
         elif m.type == "program":
             head = fields[m.field][s.start : m.start]
@@ -522,7 +537,7 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
         return []
     fields = {"title": article.title, "kicker": article.kicker, "subtitle": article.subtitle, "body": article.body}
     sentences = _index_mentions(article, mentions, fields)
-    title_actor = _title_actor(sentences, mentions)
+    title_actor = _title_actor(sentences, mentions, article.body)
 
     # 1. who acts on each program mention: its own subject, else whoever runs it elsewhere in the article
     actor_of: dict[int, MentionLike] = {}  # id(program mention) -> org mention
