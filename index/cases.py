@@ -65,12 +65,12 @@ _LEAD_IN = re.compile(
 _NOT_ACTING_AFTER = re.compile(
     r"^(?:[\u4e00-\u9fff]{0,14}?(?:办公厅|办公室|代表团|工作部|政治部|宣传部|组织部|政治局|党组|新闻办|"
     r"扶贫办|侨办|参事室|领导小组|专委会|委员会|机关|分局|支队|派出所|研究室|调研组|督查组|调研报告|报告|通报|数据显示|"
-    r"网站|官网)|[\u4e00-\u9fff]{0,4}?(?:副?主席|副?书记|副?主任|副?局长|副?厅长|副?部长|副?总理|副?院长|检察长|"
-    r"会长|理事长|处长|所长|科长|秘书长|委员长|常委|委员|代表|干部|负责人|发言人|巡视员|职工|会员|副?省长|副?市长|"
-    r"副?县长|原|领导同志|认为|表示|指出|强调|这一|此次))"
+    r"网站|官网)|[\u4e00-\u9fff]{0,8}?(?:副?主席|副?书记|副?主任|副?局长|副?厅长|副?部长|副?总理|副?院长|检察长|"
+    r"会长|理事长|处长|所长|科长|秘书长|委员长|发言人|巡视员|副?省长|副?市长|副?县长)|[\u4e00-\u9fff]{0,2}?"
+    r"(?:常委|委员|代表|干部|负责人|职工|会员|原|领导同志|认为|表示|指出|强调|这一|此次))"
 )
 # 区总投资482亿元, 广州总排查: a place's total, not its union (市总, 区总 abbreviate 总工会).
-_TOTAL_NOT_UNION = re.compile(r"^(?:投资|排查|人口|面积|产值|收入|规模|体上|计|共|额|量|数)")
+_TOTAL_NOT_UNION = re.compile(r"^(?:投资|排查|人口|面积|产值|收入|规模|体上|攻|计|共|额|量|数)")
 # A clause opening with a body the extractor does not know and a verb (工信部制订…, 科技部部署…)
 # has a subject of its own.
 _OTHER_SUBJECT = re.compile(
@@ -336,7 +336,7 @@ def _is_subject(m: MentionLike, s: _Sentence, full: str, people_at: frozenset[in
     if not (_LEAD_IN.match(lead) or (2 <= len(lead) <= 8 and find_units(lead))):
         return False
     after = compact(full[m.end : m.end + 20])
-    if _NOT_ACTING_AFTER.match(after) or any(m.end <= p < m.end + 3 for p in people_at):
+    if _NOT_ACTING_AFTER.match(after) or any(m.end <= p < m.end + 6 for p in people_at):
         return False
     return not (m.text.endswith("总") and _TOTAL_NOT_UNION.match(after))
 
@@ -403,6 +403,12 @@ def canonical_org(name: str, region: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- one article
+
+
+def _echoes(key: str, headline: str) -> bool:
+    """The headline says the program in other words: half its character pairs are there."""
+    pairs = {key[i : i + 2] for i in range(len(key) - 1)}
+    return bool(pairs) and sum(p in headline for p in pairs) >= len(pairs) / 2
 
 
 def _clauses_between(full: str, a: int, b: int) -> int:
@@ -580,16 +586,17 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
                 key = normalise_program(p.value)
                 ck = case_for(actor_of[id(p)], key, names[key], "program")
                 cases[ck]["mentions"] += 1
-                cases[ck]["headline"] |= s.field != "body" or s.paragraph == 0
+                cases[ck]["headline"] |= s.field != "body"
                 cases[ck]["lead_sentences"].append(s)
     title = next((s for s in sentences if s.field == "title"), None)
     if title is not None and title_actor is not None:
         action = _title_action(title, fields["title"], title_actor)
-        # the headline's action, unless it is a program the actor runs named in the headline, or
-        # one the lead describes in the headline's words (青海开展集体协商集中要约行动 → “共商共创、和谐同行”)
+        # the headline's action, unless it is a program the actor runs named in the headline or the
+        # lead, or one described in the headline's words (青海开展集体协商集中要约行动 → “共商共创、和谐同行”)
         if action and not any(
             ck[0] == title_actor.value and (c["headline"] or any(
-                s.paragraph <= 2 and action[:4] in compact(s.text) for s in c["lead_sentences"]))
+                s.paragraph == 0 or (s.paragraph <= 2 and action[:4] in compact(s.text))
+                for s in c["lead_sentences"]))
             for ck, c in cases.items()
         ):
             ck = case_for(title_actor, normalise_program(action), action, "action")
@@ -599,22 +606,17 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
         return []
 
     # 3. which case each sentence, and each figure in it, belongs to
+    headline_text = normalise_program(" ".join((article.title, article.kicker, article.subtitle)))
     by_org: dict[str, list[CaseKey]] = {}
     for ck in cases:
         by_org.setdefault(ck[0], []).append(ck)
 
     def main_case(org: str) -> CaseKey | None:
-        """The case a sentence led by ``org`` but naming no program is about: its case in the
-        headline or the lead, or the one the article names most; None when that is not clear."""
-        mine = by_org[org]
-        headline = [ck for ck in mine if cases[ck]["headline"]]
-        if len(headline) == 1:
-            return headline[0]
-        ranked = sorted(mine, key=lambda ck: -cases[ck]["mentions"])
-        if cases[ranked[0]]["mentions"] >= 2 and (
-                len(ranked) == 1 or cases[ranked[0]]["mentions"] > cases[ranked[1]]["mentions"]):
-            return ranked[0]
-        return None
+        """The case a sentence led by ``org`` but naming no program is about: the one case of its
+        the headline names or echoes (建强县级工会 → 县级工会加强年); None when that is not clear
+        (a round-up of an organisation's work: its other sentences are about other things)."""
+        headline = [ck for ck in by_org[org] if cases[ck]["headline"] or _echoes(cases[ck]["key"], headline_text)]
+        return headline[0] if len(headline) == 1 else None
 
     last_of_org: dict[str, tuple[CaseKey, int]] = {}  # org -> (case last named, its paragraph)
     owner: CaseKey | None = None

@@ -227,3 +227,36 @@ def test_csv_rows_carry_the_region_path_figures_and_first_title(seed):
     assert row[6] == "1" and row[7] == "“1年+3年”持续发力建强县级工会"
     data = cases_csv([c])
     assert data.startswith("\ufeff".encode()) and data.count(b"\r\n") == 2
+
+
+def test_an_archive_without_cases_builds_them_on_first_use(tmp_path):
+    from index.archive import Archive
+    from pipeline.loaders import iter_sources
+
+    with Archive.open(tmp_path / "old", create=True) as archive:
+        archive.build_cases = False  # as an archive made before cases existed
+        archive.ingest(iter_sources([CORPUS]), workers=1)
+        assert not archive.case_index.is_current()
+    with Archive.open(tmp_path / "old") as archive:
+        assert seed_case(archive, "马背送学").org == "肃北蒙古族自治县总工会"
+        assert archive.case_index.is_current()
+
+
+def test_cases_commit_with_the_store_or_not_at_all(tmp_path, monkeypatch):
+    from index.archive import Archive
+    from index.store import ArticleStore
+    from pipeline.loaders import iter_sources
+
+    def fail(self):
+        raise OSError("disk full")
+
+    archive = Archive.open(tmp_path / "a", create=True)
+    monkeypatch.setattr(ArticleStore, "commit", fail)
+    with pytest.raises(OSError):
+        archive.ingest(iter_sources([CORPUS]), workers=1)
+    monkeypatch.undo()
+    archive.close()
+    with Archive.open(tmp_path / "a") as archive:
+        assert archive.store.count() == 0
+        assert archive.case_index.count() == 0
+        assert not archive.case_index.tables.evidence_of_groups(["肃北蒙古族自治县总工会\x1f620923"])
