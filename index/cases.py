@@ -73,6 +73,7 @@ _NOT_ACTING_AFTER = re.compile(
 _TOTAL_NOT_UNION = re.compile(r"^(?:投资|排查|人口|面积|产值|收入|规模|体上|攻|计|共|额|量|数)")
 # A clause opening with a body the extractor does not know and a verb (工信部制订…, 科技部部署…)
 # has a subject of its own.
+_SPEECH = re.compile(r"(?:说|表示|介绍|认为|指出|强调|坦言|感叹)[，,：:]")
 _OTHER_SUBJECT = re.compile(
     r"^(?![让使为把将对向在从与和并以及])[\u4e00-\u9fff]{1,5}?(?:部|局|厅|委|办|署|政府|党委|中心|公司|集团|协会)"
     r"(?:联合|会同|牵头|制订|制定|部署|印发|发布|出台|开展|推出|启动|实施|组织|召开|举办|下发|推进|推动|负责|建立|"
@@ -92,9 +93,10 @@ _ACTION_VERBS = re.compile(
 )
 # A program named as a goal or a frame (为建设“强富美高”新江苏, 按照“三服务”部署) is not one the subject runs.
 _REFERENCED_BEFORE = re.compile(
-    r"(?:为建设|为打造|为推进|为实现|助力|坚持和完善|坚持|确保|做好|抓好|做到|当好|增强|坚定|威胁|关于|"
+    r"(?:为建设|为打造|为推进|为实现|助力|坚持和完善|坚持|确保|做好|抓好|做到|当好|增强|坚定|巩固|捍卫|维护|威胁|关于|"
     r"(?:服务于?|围绕|聚焦|响应|落实|贯彻|按照|根据|对标|对照|践行|参加|参与|学习)[\u4e00-\u9fff]{0,4})$"
 )
+_REFERENCED_AFTER = re.compile(r"(?:下|之下|框架|精神|要求|指引|指示)")  # 在“一国两制”下: a frame
 _QUOTE_CHAIN = re.compile(r"(?:[“\"「][^“”\"「」]{1,24}[”\"」][、，,和及与]?)+$")  # “政治中心”、“文化中心”、…
 _LEADING_VERB = re.compile(r"^(?:开展|推出|启动|实施|举办|发起|打造|出台|推行)(?=[\u4e00-\u9fff“\"]{4})")
 _TITLE_SPLIT = re.compile(r"[\s\u3000]+|[，,；;！!？?]")
@@ -424,6 +426,8 @@ def _actor_before(s: _Sentence, pos: int, full: str) -> MentionLike | None:
     actor = before[-1]
     if _clauses_between(full, actor.end, pos) > MAX_CLAUSES_TO_PROGRAM:
         return None
+    if _SPEECH.search(full, actor.end, pos):
+        return None  # …的李刚说，有的地方打造“经典路线”: reported speech about others
     i = actor.end
     while True:
         j = next((k for k in range(i, pos) if full[k] in _CLAUSE_SPLIT), -1)
@@ -517,7 +521,7 @@ def _index_mentions(article: ArticleText, mentions: Sequence[MentionLike],
             inside_document = any(f == m.field and a < m.start and m.end <= b for f, a, b in documents)
             if m.attrs.get("kind", "campaign") != "campaign" or inside_document:
                 continue
-            if not _REFERENCED_BEFORE.search(before):
+            if not (_REFERENCED_BEFORE.search(before) or _REFERENCED_AFTER.match(fields[m.field], m.end)):
                 s.programs.append(m)
         elif m.type == "figure":
             s.figures.append(m)
