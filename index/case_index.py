@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -84,9 +84,8 @@ def _vector_from(b: bytes | None) -> np.ndarray | None:
 
 def _terms(c: Case) -> str:
     """The words the full-text table indexes: programs, description, organisation, places, figures."""
-    from pipeline.segment import segment
-
     from index.cases import figure_label
+    from pipeline.segment import segment
 
     text = "\n".join([*c.programs, c.program, c.description, c.org, *c.region_path,
                       *(figure_label(f) for f in c.figures)])
@@ -184,7 +183,8 @@ class CaseIndex:
         rows = self.tables.evidence_of_groups(groups)
         evidence = [CaseEvidence.from_dict(json.loads(data)) for _, data, _ in rows]
         vecs = [_vector_from(v) for _, _, v in rows]
-        matrix = np.stack(vecs) if vecs and all(v is not None for v in vecs) else None
+        present = [v for v in vecs if v is not None]
+        matrix = np.stack(present) if vecs and len(present) == len(vecs) else None
         by_description = {(e.article_id, e.description): vecs[i] for i, e in enumerate(evidence)}
         out = []
         for c in cluster_cases(evidence, matrix):
@@ -226,13 +226,13 @@ class CaseIndex:
             ranked = sorted(candidates, key=lambda r: (-r[2], r[1]))[: q.k]
             return self._cases([(rowid, evidence_weight(n)) for rowid, _, n, _ in ranked])
         allowed = set(independent)
-        keyword = [(r, s) for r, s in self.tables.match(_fts_query(q.text), KEYWORD_CANDIDATES * 5) if r in allowed]
-        keyword = keyword[:KEYWORD_CANDIDATES]
-        semantic = self._semantic(q.text, candidates)
+        matched = self.tables.match(_fts_query(q.text), KEYWORD_CANDIDATES * 5)
+        keyword = [(str(r), s) for r, s in matched if r in allowed][:KEYWORD_CANDIDATES]
+        semantic = [(str(r), s) for r, s in self._semantic(q.text, candidates)]
         from index.hybrid import fuse, fusion_settings
 
         fused = fuse([keyword, semantic], method="convex", weights=fusion_settings("static").weights)
-        scored = {rowid: s * evidence_weight(independent[rowid]) for rowid, s in fused}
+        scored = {int(r): s * evidence_weight(independent[int(r)]) for r, s in fused}
         top = sorted(scored, key=lambda r: -scored[r])[: max(q.k * 3, 30)]
         cases = self._cases([(r, scored[r]) for r in top])
         exact = _exact_phrases(q.text)
@@ -249,11 +249,11 @@ class CaseIndex:
 
     def _semantic(self, text: str, candidates: list) -> list[tuple[int, float]]:
         enc = self.encoder()
-        rows = [(rowid, v) for rowid, _, _, v in candidates if v is not None]
+        rows = [(rowid, np.frombuffer(v, dtype=np.float16)) for rowid, _, _, v in candidates if v is not None]
         if enc is None or not rows:
             return []
         qvec = enc.encode_queries([text.replace('"', " ")])[0]
-        matrix = np.stack([_vector_from(v) for _, v in rows])
+        matrix = np.stack([v for _, v in rows]).astype(np.float32)
         sims = matrix @ np.asarray(qvec, dtype=np.float32)
         order = np.argsort(-sims)[:SEMANTIC_CANDIDATES]
         return [(rows[i][0], float(sims[i])) for i in order if sims[i] > 0]

@@ -25,12 +25,14 @@ ages or durations.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 from pipeline.regions import ancestors, find_units, region_by_code
 
@@ -108,13 +110,22 @@ UNION_KINDS = frozenset({"union", "industry_union"})
 
 
 class MentionLike(Protocol):
-    type: str
-    text: str
-    field: str
-    start: int
-    end: int
-    value: str
-    attrs: dict
+    """A stored or freshly extracted entity mention (read-only)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def attrs(self) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,7 @@ class CaseFigure:
                 "article_id": self.article_id}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CaseFigure":
+    def from_dict(cls, d: dict) -> CaseFigure:
         return cls(d["text"], float(d["value"]), d["unit"], d["kind"], d.get("what", ""), d["article_id"])
 
 
@@ -185,7 +196,7 @@ class CaseEvidence:
                 "mentions": self.mentions}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CaseEvidence":
+    def from_dict(cls, d: dict) -> CaseEvidence:
         return cls(d["article_id"], d["title"], d.get("date"), d["org"], d["region"], d["program"], d["kind"],
                    d["description"], d["field"], d["start"], d["end"],
                    tuple(CaseFigure.from_dict(f) for f in d.get("figures", ())), tuple(d.get("dates", ())),
@@ -246,7 +257,7 @@ class Case:
         return d
 
     @classmethod
-    def from_record(cls, d: dict) -> "Case":
+    def from_record(cls, d: dict) -> Case:
         return cls(
             id=d["id"], region=d["region"], region_code=d["region_code"], level=d["level"],
             parents=list(d["parents"]), org=d["org"], program=d["program"], description=d["description"],
@@ -268,12 +279,11 @@ class _Sentence:
     end: int
     paragraph: int
     text: str
-    subjects: list = field(default_factory=list)  # org mentions in subject position
-    programs: list = field(default_factory=list)  # program mentions
-    figures: list = field(default_factory=list)
-    dates: list = field(default_factory=list)
-    regions: list = field(default_factory=list)
-    owner: tuple | None = None  # the case key the sentence (by default) belongs to
+    subjects: list = dataclasses.field(default_factory=list)  # org mentions in subject position
+    programs: list = dataclasses.field(default_factory=list)  # program mentions
+    figures: list = dataclasses.field(default_factory=list)
+    dates: list = dataclasses.field(default_factory=list)
+    regions: list = dataclasses.field(default_factory=list)
 
 
 def compact(text: str) -> str:
@@ -638,15 +648,15 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
         for o in s.subjects:
             if o.value in by_org and not any(ck[0] == o.value and pos > o.start for pos, ck in anchors):
                 last = last_of_org.get(o.value)
-                ck = last[0] if last and last[1] == s.paragraph else main_case(o.value)
-                if ck is not None:
-                    anchors.append((o.start, ck))
+                found = last[0] if last and last[1] == s.paragraph else main_case(o.value)
+                if found is not None:
+                    anchors.append((o.start, found))
                 else:
                     blocked = True
         if s.field == "title" and not anchors and title_actor is not None and title_actor.value in by_org:
-            ck = main_case(title_actor.value)
-            if ck is not None:
-                anchors.append((s.start, ck))
+            found = main_case(title_actor.value)
+            if found is not None:
+                anchors.append((s.start, found))
         anchors.sort(key=lambda a: a[0])
         same_paragraph = prev is not None and prev.field == s.field and prev.paragraph == s.paragraph
         if anchors:
@@ -665,9 +675,9 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
                 continue  # part of a program's name (百名工会干部进千企)
             before = [ck for pos, ck in anchors if pos <= f.start]
             after = [ck for pos, ck in anchors if pos > f.start]
-            ck = before[-1] if before else (after[0] if after else owner)
-            if ck is not None:
-                figure_owner[id(f)] = ck
+            found = before[-1] if before else (after[0] if after else owner)
+            if found is not None:
+                figure_owner[id(f)] = found
         prev = s
 
     # 4. one evidence record per case
@@ -676,7 +686,7 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
         org_m = c["org"]
         region = _national_or_region(org_m)
         described = _describe(c, fields) if region is not None else None
-        if described is None:
+        if region is None or described is None:
             continue
         desc_s, (d_start, d_end), desc = described
         figures: list[CaseFigure] = []
@@ -732,7 +742,8 @@ def _describe(c: dict, fields: dict[str, str]) -> tuple[_Sentence, tuple[int, in
     full = fields[s.field]
     start, end = s.start, s.end
     if s.field == "body":
-        start += len(_DATELINE.match(full, start).group()) if _DATELINE.match(full, start) else 0
+        dateline = _DATELINE.match(full, start)
+        start += len(dateline.group()) if dateline else 0
     if len(compact(full[start:end])) > MAX_DESCRIPTION:
         start, end = _cut_to_clauses(full, start, end, actor_at(s), program_at(s))
     return s, (start, end), compact(full[start:end])

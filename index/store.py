@@ -437,7 +437,7 @@ class CaseStore:
     def evidence_of_groups(self, groups: Iterable[str]) -> list[tuple[str, str, bytes | None]]:
         """(group, evidence JSON, vector bytes) of every evidence row in these groups."""
         groups = sorted(groups)
-        out = []
+        out: list[tuple[str, str, bytes | None]] = []
         for i in range(0, len(groups), 500):
             chunk = groups[i : i + 500]
             q = f"SELECT grp, data, vector FROM case_evidence WHERE grp IN ({','.join('?' * len(chunk))}) ORDER BY rowid"

@@ -4,8 +4,6 @@ Articles go through the real extractor (pipeline.entities); case rules are index
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pytest
 
 from index.cases import (
