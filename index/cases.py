@@ -205,6 +205,8 @@ class CaseEvidence:
 
 @dataclass(frozen=True)
 class CaseArticle:
+    """One article that reports a case, with the sentence that says so in it."""
+
     id: str
     title: str
     date: str | None
