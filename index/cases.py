@@ -12,16 +12,18 @@ Pure functions over an article's text and its entity mentions (no I/O):
 
 How an organisation is read as the actor: it must stand in subject position of the
 sentence that names the program (at the start of a clause, after a time phrase such as
-近日 / 今年以来, or after 由), and be the nearest such organisation before the program.
-An organisation that is only an object (把握全总要求, 在市总工会指导下) never acts.
+近日 / 今年以来, after 由, or after the place it belongs to), be the nearest such organisation
+before the program, no more than a few clauses back. An organisation that is only an
+object (把握全总要求, 在市总工会指导下), part of a title (国务院副总理…) or the speaker of
+reported speech never acts; a program named as a goal or a frame (为建设“强富美高”新江苏,
+按照“三服务”部署, 在“一国两制”下) is not run by the subject.
 
-Which sentences (and so which figures) belong to a case: a sentence naming its program;
-a sentence whose subject is its organisation (when that organisation runs several
-programs in the article: the one last named in the paragraph, else its headline program);
-and the sentences after either in the same paragraph until another actor is named.
-Within one sentence a figure goes to the nearest case anchor before it. Only figures
-that say how much or how many count: money, people, counts and percentages, not areas,
-ages or durations.
+Which sentences (and so which figures) belong to a case: a sentence naming its program; a
+sentence whose subject is its organisation (the program it last named in that paragraph,
+else the one case the headline names or echoes); and up to two sentences after either in
+the same paragraph, until another actor is named. Within one sentence a figure goes to the
+nearest case anchor before it. Only figures that say how much or how many count: money,
+people, counts and percentages, not areas, ages or durations.
 """
 from __future__ import annotations
 
@@ -46,7 +48,6 @@ NAME_MERGE_OVERLAP = 0.6  # … when their program names share this much (charac
 FIGURE_KINDS = ("money", "people", "count", "percent")
 _PEOPLE_UNITS = frozenset("人 名 人次 位 户 户次".split())
 _NOT_RESULTS = frozenset("平方公里 平方米 公里 千米 公顷 千克 公斤 亩 米 吨 岁 小时 天 周 个月 GB 期 届 次 首 幅".split())
-_ORDINAL_BEFORE = frozenset("第前后近约超逾")
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+[”’」』）)\"]*)?")
 _OCR_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d“”])[ \t\u3000]+(?=[\u4e00-\u9fff\d“”])")
@@ -73,9 +74,10 @@ _NOT_ACTING_AFTER = re.compile(
 )
 # 区总投资482亿元, 广州总排查: a place's total, not its union (市总, 区总 abbreviate 总工会).
 _TOTAL_NOT_UNION = re.compile(r"^(?:投资|排查|人口|面积|产值|收入|规模|体上|攻|计|共|额|量|数)")
+# What follows "… said," is reported speech: the speaker's organisation does not act in it.
+_SPEECH = re.compile(r"(?:说|表示|介绍|认为|指出|强调|坦言|感叹)[，,：:]")
 # A clause opening with a body the extractor does not know and a verb (工信部制订…, 科技部部署…)
 # has a subject of its own.
-_SPEECH = re.compile(r"(?:说|表示|介绍|认为|指出|强调|坦言|感叹)[，,：:]")
 _OTHER_SUBJECT = re.compile(
     r"^(?![让使为把将对向在从与和并以及])[\u4e00-\u9fff]{1,5}?(?:部|局|厅|委|办|署|政府|党委|中心|公司|集团|协会)"
     r"(?:联合|会同|牵头|制订|制定|部署|印发|发布|出台|开展|推出|启动|实施|组织|召开|举办|下发|推进|推动|负责|建立|"
