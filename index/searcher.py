@@ -153,11 +153,9 @@ class HybridSearcher:
                 ids = covered(m)
                 if ids and (best is None or len(ids) > len(best[1])):
                     best = (m, ids)
-            if best is None:
+            if best is None:  # no transformer vectors: the archive's best (the static model), alone
                 model = self.best_model()
-                if model is None:
-                    return None
-                return SemanticPlan(model, self._ids_if_partial(model, covered(model), total), None)
+                return SemanticPlan(model, None, None) if model is not None else None
             model, ids = best
         else:
             ids = covered(model)
@@ -166,10 +164,6 @@ class HybridSearcher:
         fallback = STATIC_NAME if model != STATIC_NAME and self.vectors(STATIC_NAME) is not None \
             and len(ids) < total else None
         return SemanticPlan(model, ids if fallback else None, fallback)
-
-    @staticmethod
-    def _ids_if_partial(model: str, ids: set[str], total: int) -> set[str] | None:
-        return ids if len(ids) < total else None
 
     def semantic(self, query: str, model: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         """The ``n`` articles nearest the query in the model's vector space (static filling in
