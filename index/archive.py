@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from index.ingest import (CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc,
                           prepare_sources)
-from index.keyword.base import Filters, KeywordIndex, QuerySyntaxError, parse_query
+from index.keyword.base import Filters, KeywordIndex
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
@@ -33,9 +33,17 @@ DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x small
 # Embedded at ingest: the static model (~1,000 passages/s). The transformer (e5-small, ~10/s)
 # is filled in afterwards by the resumable `embed` step and used wherever it is present.
 DEFAULT_INGEST_MODELS = ("static",)
+WHO_CANDIDATES = 30  # articles `who` reads for evidence
+# (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same").
+# e5-small scores no sentences by default: on the union-pages devset with e5 vectors, re-scoring the
+# best 8 units cost 1.3-2 s a question on this 2-core machine and turned one right answer wrong
+# (31/32 against 32/32); where the archive has e5 vectors they still choose who's candidates
+# through the fused search. Raise its limit to let it re-score the best few sentences.
+WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 0, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
+_WORD_VECTORS: dict = {}  # id(encoder) -> {word: vector}, for `who`'s word-level matches
 
 
 class ArchiveError(RuntimeError):
@@ -125,6 +133,14 @@ def _write_json_atomic(path: Path, obj) -> None:
 
 
 class Archive:
+    """One archive directory: the article store (the source of truth), a keyword index and
+    passage vectors per embedding model, kept in step. A facade: search is done by
+    :class:`index.searcher.HybridSearcher`, ingest by :class:`index.ingest.IngestSession`.
+
+    >>> # with Archive.open("./archive") as archive:
+    >>> #     archive.search("马背送学", k=3)[0].title
+    """
+
     def __init__(self, root: Path, store: ArticleStore, config: dict):
         self.root = root
         self.store = store
@@ -221,7 +237,8 @@ class Archive:
             return None
         n = max(1, self.store.count())
         covered = {m: self.vectors(m).count() / n for m in models}
-        for m in ("e5-small", *models):
+        models = [m for m in models if not m.endswith("#lead")]  # lead-passage indexes: part of their model
+        for m in ("e5-small-int8", "e5-small", *models):
             if covered.get(m, 0) >= 0.95:
                 return m
         return max(models, key=lambda m: covered[m])
@@ -370,7 +387,8 @@ class Archive:
         return HybridSearcher(self.store, self.keyword, self.vectors, self.encoder, self.best_model)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None) -> list[SearchResult]:
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False) -> list[SearchResult]:
         """Ranked articles for a query.
 
         ``mode``: ``keyword`` (words as typed; ``"…"`` for a phrase), ``semantic`` (by meaning)
@@ -378,11 +396,14 @@ class Archive:
         word for word is never ranked below semantic near-misses. ``filters`` narrows by
         date, source and region; ``model`` picks the embedding model (default: the best the
         archive has); ``fusion`` overrides the model's fusion method (``convex`` or ``rrf``).
+        Page furniture (kind ``furniture``: 本版导读, 开栏语 …) is left out unless
+        ``include_furniture``.
 
         >>> # [r.title for r in archive.search("马背送学", k=3)]
         """
         try:
-            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion)
+            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion,
+                                        include_furniture=include_furniture)
         except SearchError as e:
             raise ArchiveError(str(e)) from None
 
@@ -437,37 +458,79 @@ class Archive:
             raise ArchiveError(f"region {name!r} is ambiguous: {options} — add --level or give the code")
         return units[0]
 
-    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = 60) -> list:
-        """Rank the regions whose organisations did what the question describes."""
+    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = WHO_CANDIDATES) -> list:
+        """Rank the regions whose organisations did what the question describes.
+
+        Candidates come from the same fused keyword + semantic search as ``search`` (words
+        the articles share with the question, or what they mean; e5-small where its vectors
+        cover the archive); the evidence inside them is read by index.who with the static
+        model's sentence and word vectors (see WHO_SENTENCE_MODELS)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
 
         q = parse_question(question)
-        query = " ".join([q.text, *(f'"{p}"' for p in q.phrases)]).strip()
+        if q.unknown_place:
+            raise ArchiveError(f"unknown place {q.unknown_place!r} in the question (not in the gazetteer)")
+        query = q.search_text
         if not query:
             raise ArchiveError(f"nothing to look for in the question {question!r}")
-        try:
-            parsed = parse_query(query)
-        except QuerySyntaxError as e:
-            raise ArchiveError(str(e)) from None
         filters = Filters(region=q.within) if q.within else Filters()
-        hits = [(h.id, h.score) for h in self.keyword.search(parsed, k=candidates, filters=filters)]
-        ids = [i for i, _ in hits]
-        arts = self.store.get_many(ids)
-        mentions = self.store.mentions_for(ids)
+        try:
+            # no snippets: who reads the whole text anyway
+            hits = self.searcher.search(query, k=candidates, filters=filters, mode="hybrid", snippets=False)
+        except SearchError as e:
+            raise ArchiveError(str(e)) from None
+        cands = [WhoCandidate(h.id, h.title, h.score,
+                              {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text})
+                 for h in hits]
         allowed = descendant_codes(q.within) if q.within else None
-        cands = []
-        for aid, score in hits:
-            if aid not in arts:
+
+        def load_mentions(ids: list[str]) -> dict:
+            found = self.store.mentions_for(ids)
+            if allowed is None:
+                return found
+            # a story counts inside the region the question names only when it names a place there
+            return {i: ms for i, ms in found.items() if any(m.type == "region" and m.value in allowed for m in ms)}
+
+        return answer_who(question, level, k, cands, self._who_similarity(), self._who_word_vectors(), load_mentions)
+
+    def _who_word_vectors(self):
+        """Static-model vectors of single words (cached: the same words recur across questions), or
+        None when the archive has no static vectors (the model may not be built)."""
+        if "static" not in self.vector_models():
+            return None
+        import numpy as np
+
+        encoder = self.encoder("static")
+        cache = _WORD_VECTORS.setdefault(id(encoder), {})
+
+        def vectors(words: list[str]):
+            missing = [w for w in dict.fromkeys(words) if w not in cache]
+            if missing:
+                if len(cache) > 200_000:
+                    cache.clear()
+                cache.update(zip(missing, encoder.encode_queries(missing)))
+            return np.stack([cache[w] for w in words])
+
+        return vectors
+
+    def _who_similarity(self) -> list:
+        """Sentence scorers for `who`: the static model on many sentences, then e5-small on the
+        best few when it is given a limit and the archive has its vectors (so its model is built)."""
+        from index.who import SentenceSimilarity
+
+        out = []
+        models = self.vector_models()
+        for name, limit, low, high in WHO_SENTENCE_MODELS:
+            if limit <= 0 or name not in models or (name != "static" and self.best_model() != name):
                 continue
-            a = arts[aid].article
-            ms = mentions.get(aid, [])
-            if allowed is not None and not any(m.type == "region" and m.value in allowed for m in ms):
-                continue
-            cands.append(WhoCandidate(aid, a.title, score,
-                                      {"title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "body": a.body},
-                                      ms))
-        return answer_who(question, level, k, cands)
+            encoder = self.encoder(name)
+
+            def score(query: str, texts: list[str], encoder=encoder):
+                return encoder.encode_passages(texts) @ encoder.encode_queries([query])[0]
+
+            out.append(SentenceSimilarity(name, score, limit, low, high))
+        return out
 
     def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
                  limit: int = 50) -> list[dict]:
@@ -486,6 +549,23 @@ class Archive:
                 d["name"], d["level"], d["parents"] = region_name(value), region_level(value), region_parents(value)
             out.append(d)
         return out
+
+    def export_opensearch(self, out_dir: str | Path, model: str | None = None):
+        """Write the archive as an OpenSearch mapping plus _bulk files; returns (model, stats).
+
+        ``model``: whose vectors to include, pooled per article (default: the best the
+        archive has; ``"none"`` for none).
+        """
+        from index.export_opensearch import ExportError, export_store
+
+        model = None if model == "none" else (model or self.best_model())
+        index = self.vectors(model) if model else None
+        if model and index is None:
+            raise ArchiveError(f"no {model} vectors in this archive (embed them first)")
+        try:
+            return model, export_store(self.store, Path(out_dir), index)
+        except ExportError as e:
+            raise ArchiveError(str(e)) from None
 
     def stats(self) -> dict:
         s = self.store.stats()

@@ -37,6 +37,12 @@ class SemanticPlan:
     fallback: str | None
 
 
+# Page furniture (本版导读, 开栏语 …: pipeline.split) is stored but not a story: left out of results
+# unless asked for; a few extra hits are fetched so k results remain after leaving them out.
+FURNITURE_KIND = "furniture"
+FURNITURE_SLACK = 5
+
+
 class SearchError(ValueError):
     """A query or option the searcher cannot answer (the message says why)."""
 
@@ -97,8 +103,17 @@ class HybridSearcher:
         self.best_model = best_model
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None) -> list[SearchResult]:
-        """Ranked articles; see :meth:`index.archive.Archive.search`."""
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False, snippets: bool = True) -> list[SearchResult]:
+        """Ranked articles; see :meth:`index.archive.Archive.search`. ``snippets=False`` leaves
+        ``snippet`` empty (for callers that read the whole text)."""
+        if include_furniture:
+            return self._search(query, k, filters, mode, model, fusion, snippets)
+        found = self._search(query, k + FURNITURE_SLACK, filters, mode, model, fusion, snippets)
+        return [r for r in found if r.kind != FURNITURE_KIND][:k]
+
+    def _search(self, query: str, k: int, filters: Filters, mode: str, model: str | None,
+                fusion: str | None, snippets: bool) -> list[SearchResult]:
         if mode not in SEARCH_MODES:
             raise SearchError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
         try:
@@ -113,7 +128,8 @@ class HybridSearcher:
         if plan is None:  # keyword mode, or hybrid without vectors
             assert parsed is not None
             hits = self.keyword.search(parsed, k=k, filters=filters)
-            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
+            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits},
+                                snippets)
         settings = fusion_settings(plan.model)
         n = max(settings.candidates, 3 * k)
         kw = [(h.id, h.score) for h in self.keyword.search(parsed, k=n, filters=filters)] if parsed else []
@@ -123,7 +139,7 @@ class HybridSearcher:
             for i, sc in ranked:
                 scores.setdefault(i, {})[name] = round(sc, 6)
         if mode == "semantic":
-            return self.results(sem[:k], parsed, scores)
+            return self.results(sem[:k], parsed, scores, snippets)
         fused = fuse([kw, sem], method=fusion or settings.method, weights=settings.weights)
         exact = self.exact_matches(query, parsed, kw)
         ranked = protect_exact_matches(fused, exact, k)
@@ -131,7 +147,7 @@ class HybridSearcher:
             scores.setdefault(i, {})["fused"] = round(sc, 6)
             if i in exact:
                 scores[i]["exact"] = 1.0
-        return self.results(monotone_scores(ranked, exact), parsed, scores)
+        return self.results(monotone_scores(ranked, exact), parsed, scores, snippets)
 
     def plan(self, model: str | None) -> SemanticPlan | None:
         """Which vectors answer the semantic side: the named model, else the transformer model that
@@ -216,7 +232,7 @@ class HybridSearcher:
         return sorted(out, key=ids.index)
 
     def results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
-                scores: dict[str, dict[str, float]]) -> list[SearchResult]:
+                scores: dict[str, dict[str, float]], snippets: bool = True) -> list[SearchResult]:
         """Ranked ids as results with snippets; ids the store does not hold are left out."""
         arts = self.store.get_many([i for i, _ in ranked])
         out = []
@@ -228,7 +244,7 @@ class HybridSearcher:
             a = sa.article
             out.append(SearchResult(
                 id=aid, title=a.title, date=a.date, source=a.source, score=score,
-                snippet=make_snippet(a.body or a.title, terms), text=a.body, kicker=a.kicker,
+                snippet=make_snippet(a.body or a.title, terms) if snippets else "", text=a.body, kicker=a.kicker,
                 subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
                 scores=scores.get(aid, {}),
             ))
