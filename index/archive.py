@@ -237,7 +237,8 @@ class Archive:
             return None
         n = max(1, self.store.count())
         covered = {m: self.vectors(m).count() / n for m in models}
-        for m in ("e5-small", *models):
+        models = [m for m in models if not m.endswith("#lead")]  # lead-passage indexes: part of their model
+        for m in ("e5-small-int8", "e5-small", *models):
             if covered.get(m, 0) >= 0.95:
                 return m
         return max(models, key=lambda m: covered[m])
@@ -250,6 +251,31 @@ class Archive:
         self._drop_vectors_beyond_store(index)
         return embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
                              progress=progress)
+
+    def embed_staged(self, model: str, leads_only: bool = False, batch_size: int = 64,
+                     on_leads: Callable[[int], None] | None = None, on_rest: Callable[[int], None] | None = None):
+        """Transformer vectors in two resumable passes: every article's lead passage, then the rest
+        (index.semantic.staged). Search uses whatever is there, the static model filling the gaps."""
+        from index.searcher import lead_index_name
+        from index.semantic.staged import embed_staged
+
+        encoder = self.encoder(model)
+        complete = self.vectors(model, create=True)
+        lead_name = lead_index_name(model)
+        dims = self.config.setdefault("vectors", {})
+        if lead_name not in dims:
+            dims[lead_name] = encoder.dim
+            self._save_config()
+        lead = self.vectors(lead_name)
+        for index in (complete, lead):
+            self._drop_vectors_beyond_store(index)
+        stats = embed_staged(self.store.iter_articles, complete, lead, encoder, leads_only=leads_only,
+                             batch_size=batch_size, on_leads=on_leads, on_rest=on_rest)
+        if complete.count() >= self.store.count():  # every article complete: the lead vectors are redundant
+            self.drop_vectors(lead_name)
+            dims.pop(lead_name, None)
+            self._save_config()
+        return stats
 
     def drop_vectors(self, model: str) -> None:
         """Forget a model's vectors (they are rebuilt from the store by `embed`)."""
@@ -548,3 +574,73 @@ class Archive:
         s["vectors"] = {m: self.vectors(m).count() for m in self.vector_models()}
         s["path"] = str(self.root)
         return s
+
+    # -- best-practice cases -------------------------------------------------------------------
+    build_cases: bool = True  # ingest keeps the case index up to date (off only to measure its cost)
+    case_seconds: float = 0.0  # time this archive object spent building cases
+
+    @property
+    def case_index(self):
+        """Cases derived from the stored mentions (index.case_index.CaseIndex)."""
+        if getattr(self, "_case_index", None) is None:
+            from index.case_index import CaseIndex
+
+            self._case_index = CaseIndex(
+                self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None)
+        return self._case_index
+
+    def update_cases(self, added: list) -> int:
+        """Cases for newly stored articles ((id, article, mentions) each), in the open store
+        transaction; the ingest checkpoint calls this before it commits the store."""
+        import time
+
+        if not self.build_cases or not added:
+            return 0
+        t = time.perf_counter()
+        try:
+            return self.case_index.add(added)
+        finally:
+            self.case_seconds += time.perf_counter() - t
+
+    def rebuild_cases(self, progress: Callable[[int], None] | None = None) -> int:
+        """Every case again from the store; returns how many there are."""
+        return self.case_index.rebuild(progress=progress)
+
+    def cases(self, query: str | None = None, region: str | None = None, level: str | None = None,
+              since: str | None = None, until: str | None = None, program: str | None = None,
+              k: int = 20) -> list:
+        """Best-practice cases (index.cases.Case): who did what, where, when, with what result.
+
+        ``query`` is matched against the cases' programs and descriptions by words and by meaning;
+        results rank by that and by how many independent articles report them (without a query,
+        by the articles alone). ``region`` keeps cases in that place or below it (``level`` picks
+        among same-named units); ``since``/``until`` keep cases whose dates overlap them;
+        ``program`` keeps cases whose program name contains it.
+
+        >>> # [c.org for c in archive.cases("马背送学", k=3)]
+        """
+        from index.case_index import CaseQuery, CaseQueryError
+
+        code = self.resolve_region(region, level).code if region else None
+        index = self.case_index
+        if not index.is_current():
+            index.rebuild()  # an archive from before cases, or built with older case rules
+        try:
+            return index.search(CaseQuery(query, code, since, until, program, k))
+        except CaseQueryError as e:
+            raise ArchiveError(str(e)) from None
+
+    def case(self, case_id: str):
+        """One case by its id (a unique prefix is enough)."""
+        from index.case_index import CaseQueryError
+
+        index = self.case_index
+        if not index.is_current():
+            index.rebuild()
+        try:
+            found = index.get(case_id)
+        except CaseQueryError as e:
+            raise ArchiveError(str(e)) from None
+        if found is None:
+            raise ArchiveError(f"no case with id {case_id!r}")
+        return found

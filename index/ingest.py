@@ -92,6 +92,7 @@ class IngestSession:
         self.on_progress = on_progress
         self.report = IngestReport()
         self._pending: list[StoredArticle] = []
+        self._new_for_cases: list[tuple] = []  # (id, article, mentions) of articles added since the checkpoint
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> "IngestSession":
@@ -122,6 +123,8 @@ class IngestSession:
                 embed_missing(self._pending, index, ar.encoder(model))
                 index.save()
         ar.keyword.commit()
+        ar.update_cases(self._new_for_cases)  # derived from the new mentions, committed with the store
+        self._new_for_cases = []
         ar.store.commit()
         self._pending = []
 
@@ -156,6 +159,7 @@ class IngestSession:
         ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash])
                        for s in new)
         self._pending.extend(new)
+        self._new_for_cases.extend((s.id, s.article, mentions[s.article.content_hash]) for s in new)
         if len(self._pending) >= self.checkpoint_every:
             self.checkpoint()
         self._progress()
