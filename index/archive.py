@@ -444,7 +444,9 @@ class Archive:
         """The one region unit a user means by ``name`` (official name, short form or code)."""
         from pipeline.regions import find_units, region_by_code
 
-        name = name.strip()
+        from pipeline.script import to_simplified
+
+        name = to_simplified(name.strip())  # 甘肅省 means 甘肃省
         if name.isdigit():
             try:
                 return region_by_code(name)
@@ -468,7 +470,9 @@ class Archive:
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
 
-        q = parse_question(question)
+        from pipeline.script import to_simplified
+
+        q = parse_question(to_simplified(question))  # 哪個縣 asks what 哪个县 asks
         if q.unknown_place:
             raise ArchiveError(f"unknown place {q.unknown_place!r} in the question (not in the gazetteer)")
         query = q.search_text

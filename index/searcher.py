@@ -224,7 +224,9 @@ class HybridSearcher:
         if any(c.required for c in parsed.clauses):
             return [i for i, _ in kw]  # required clauses: every keyword hit has the phrase
         ids = [i for i, _ in kw[:30]]
-        folded = query.replace(" ", "")
+        from pipeline.script import to_simplified
+
+        folded = to_simplified(query).replace(" ", "")  # program names are stored in Simplified
         out = []
         for aid, programs in self.store.values_for(ids, "program").items():
             if any(len(p) >= 3 and p in folded for p in programs):

@@ -134,3 +134,21 @@ def test_semantic_query_in_either_script_embeds_the_same(embedding_models):
     assert (a == b).all()
     p, q = enc.encode_passages([S2T.convert(BAOJI)]), enc.encode_passages([BAOJI])
     assert (p == q).all()
+
+
+def test_traditional_who_question_and_region_name_are_understood(tmp_path):
+    """哪個縣 asks what 哪个县 asks, and --region 甘肅省 is 甘肃省."""
+    from index.archive import Archive
+    from pipeline.loaders import iter_sources
+    from tests.helpers import CORPUS
+
+    root = tmp_path / "a"
+    with Archive.open(root, create=True) as archive:
+        archive.ingest_models = []
+        archive.ingest(iter_sources([CORPUS]), workers=1)
+    with Archive.open(root) as archive:
+        assert archive.resolve_region("甘肅省").code == archive.resolve_region("甘肃省").code
+        simplified = archive.who("哪个县推出了马背送学？", k=1)
+        traditional = archive.who("哪個縣推出了馬背送學？", k=1)
+        assert simplified and traditional
+        assert traditional[0].region == simplified[0].region
