@@ -18,8 +18,7 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable
 
-from index.ingest import (CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc,
-                          prepare_sources)
+from index.ingest import CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc, prepare_sources
 from index.keyword.base import Filters, KeywordIndex
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
@@ -443,7 +442,6 @@ class Archive:
     def resolve_region(self, name: str, level: str | None = None):
         """The one region unit a user means by ``name`` (official name, short form or code)."""
         from pipeline.regions import find_units, region_by_code
-
         from pipeline.script import to_simplified
 
         name = to_simplified(name.strip())  # 甘肅省 means 甘肃省
@@ -469,7 +467,6 @@ class Archive:
         model's sentence and word vectors (see WHO_SENTENCE_MODELS)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
-
         from pipeline.script import to_simplified
 
         q = parse_question(to_simplified(question))  # 哪個縣 asks what 哪个县 asks

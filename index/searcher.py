@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from index.highlight import make_snippet
-from index.hybrid import (best_per_article, fuse, fusion_settings, mix_partial_coverage, monotone_scores,
-                          protect_exact_matches)
+from index.hybrid import (
+    best_per_article,
+    fuse,
+    fusion_settings,
+    mix_partial_coverage,
+    monotone_scores,
+    protect_exact_matches,
+)
 from index.keyword.base import Filters, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
 from index.store import ArticleStore
 

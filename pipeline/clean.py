@@ -25,7 +25,8 @@ from pipeline.byline import (
 )
 from pipeline.models import Article, Byline
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from .chars import HAN
+
 _HAN_RE = re.compile(f"[{HAN}]")
 CJK_PUNCT = "，。、；：？！“”‘’（）《》【】〈〉「」『』…—～·"
 _TERMINAL_END = re.compile(r"(?:[。！？；…]|[。！？；…][”’」』）)]+|——)$")

@@ -20,8 +20,10 @@ import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+from .chars import HAN
+
+_HAN = re.compile(f"[{HAN}]")
+_HAN_RUN = re.compile(f"[{HAN}]+")
 TRADITIONAL_SHARE = 0.05  # of a text's hanzi that are Traditional-only, above which it is Traditional
 
 

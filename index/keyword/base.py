@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
+from pipeline.chars import HAN
 from pipeline.script import to_simplified
 from pipeline.segment import query_terms
 
@@ -101,7 +102,7 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(dict.fromkeys(clauses)), text)
 
 
-_CJK_CHAR = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]$")
+_CJK_CHAR = re.compile(f"^[{HAN}]$")
 
 
 def _without_lone_characters(clauses: list[Clause]) -> list[Clause]:

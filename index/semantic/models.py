@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from pipeline.chars import HAN
 from pipeline.script import to_simplified
 
 E5_NAME = "e5-small"  # fp32 e5 vectors; run through ONNX Runtime (torch only builds it)
@@ -496,7 +497,7 @@ def _trimmed_e5(e5_dir: Path, keep_ids: list[int], out_dir: Path) -> None:
 _SINGLE_CHAR_PIECE = re.compile(r"^\u2581?[\x21-\x7e\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]$")
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK = re.compile(f"[{HAN}]")
 MIN_SAMPLE_PIECES = 1_000_000  # below this the text sample is too small to choose a vocabulary from
 
 
