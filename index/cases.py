@@ -34,8 +34,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from pipeline.models import Mention
 from pipeline.regions import ancestors, find_units, region_by_code
 
 NATIONAL = "全国"  # the region of a case run by a national body
@@ -109,25 +109,6 @@ _NORMALISE = re.compile(r"[\s“”\"‘’'「」《》（）()·•、，,。:
 _CN_MAGNITUDE = re.compile(r"[十百千万亿]")
 _MAGNITUDE_ONLY = re.compile(r"^[十百千万亿]")  # 百名工会干部, 万家寨, 千堂百场: words, not counts
 UNION_KINDS = frozenset({"union", "industry_union"})
-
-
-class MentionLike(Protocol):
-    """A stored or freshly extracted entity mention (read-only)."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def field(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def value(self) -> str: ...
-    @property
-    def attrs(self) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -315,7 +296,7 @@ def _split_sentences(article: ArticleText) -> list[_Sentence]:
     return out
 
 
-def might_hold_cases(mentions: Iterable[MentionLike]) -> bool:
+def might_hold_cases(mentions: Iterable[Mention]) -> bool:
     """Cheap test before the sentence work: a case needs an organisation that can act and either
     a program or a headline that starts with an organisation or a place."""
     actor = program = headline = False
@@ -337,7 +318,7 @@ def _clause_start(full: str, lo: int, pos: int) -> int:
     return i
 
 
-def _is_subject(m: MentionLike, s: _Sentence, full: str, people_at: frozenset[int] = frozenset(),
+def _is_subject(m: Mention, s: _Sentence, full: str, people_at: frozenset[int] = frozenset(),
                 places: dict[int, int] | None = None) -> bool:
     """An organisation at the head of its clause (after at most a time phrase, 由, or the place it
     belongs to: 福建厦门总工会) that is not part of a person's title, of a longer name or of a report,
@@ -369,7 +350,7 @@ def _figure_kind(unit: str) -> str | None:
     return "count"
 
 
-def _case_figure(m: MentionLike, full: str, article_id: str) -> CaseFigure | None:
+def _case_figure(m: Mention, full: str, article_id: str) -> CaseFigure | None:
     kind = _figure_kind(m.attrs.get("unit", ""))
     if kind is None or _MAGNITUDE_ONLY.match(m.text):
         return None
@@ -381,7 +362,7 @@ def _case_figure(m: MentionLike, full: str, article_id: str) -> CaseFigure | Non
     return CaseFigure(compact(m.text), value, m.attrs.get("unit", ""), kind, m.attrs.get("counted", ""), article_id)
 
 
-def _national_or_region(m: MentionLike) -> str | None:
+def _national_or_region(m: Mention) -> str | None:
     """The region code of an acting organisation, '' for a national body, None when unknown.
 
     The organisation's own name decides between a unit and its parent (荆州市公安局 is the
@@ -431,7 +412,7 @@ def _clauses_between(full: str, a: int, b: int) -> int:
     return sum(1 for ch in full[a:b] if ch in _CLAUSE_SPLIT)
 
 
-def _actor_before(s: _Sentence, pos: int, full: str) -> MentionLike | None:
+def _actor_before(s: _Sentence, pos: int, full: str) -> Mention | None:
     """The subject acting on what stands at ``pos``: the nearest subject before it, no more than
     a few clauses back, with no clause in between opening on another body."""
     before = [o for o in s.subjects if o.end <= pos]
@@ -452,7 +433,7 @@ def _actor_before(s: _Sentence, pos: int, full: str) -> MentionLike | None:
         i = j + 1
 
 
-def _title_actor(sentences: list[_Sentence], mentions: Sequence[MentionLike], article_body: str) -> MentionLike | None:
+def _title_actor(sentences: list[_Sentence], mentions: Sequence[Mention], article_body: str) -> Mention | None:
     """The organisation a headline starts with, or, when it starts with a place, the union the
     body names for that place (甘肃评选… → 甘肃省总工会)."""
     title = next((s for s in sentences if s.field == "title"), None)
@@ -476,7 +457,7 @@ def _title_actor(sentences: list[_Sentence], mentions: Sequence[MentionLike], ar
     return max(found.values(), key=len)[0] if found else None
 
 
-def _title_action(title: _Sentence, full: str, actor: MentionLike) -> str:
+def _title_action(title: _Sentence, full: str, actor: Mention) -> str:
     """What a headline says the organisation did: the words after its name (or its place), when
     they say what it did (a verb of doing, or anything after a union's name)."""
     if actor.field == "title":
@@ -498,7 +479,7 @@ def _title_action(title: _Sentence, full: str, actor: MentionLike) -> str:
     return _LEADING_VERB.sub("", rest)
 
 
-def _index_mentions(article: ArticleText, mentions: Sequence[MentionLike],
+def _index_mentions(article: ArticleText, mentions: Sequence[Mention],
                     fields: dict[str, str]) -> list[_Sentence]:
     import bisect
 
@@ -552,7 +533,7 @@ def _index_mentions(article: ArticleText, mentions: Sequence[MentionLike],
 CaseKey = tuple[str, str]  # (organisation, program key)
 
 
-def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike]) -> list[CaseEvidence]:
+def article_case_evidence(article: ArticleText, mentions: Sequence[Mention]) -> list[CaseEvidence]:
     """Every case the article reports, with its defining sentence, figures and dates.
 
     >>> # article_case_evidence(ArticleText("a1", "前郭县总发起消费扶贫“四大行动”", body), mentions)
@@ -564,10 +545,10 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
     title_actor = _title_actor(sentences, mentions, article.body)
 
     # 1. who acts on each program mention: its own subject, else whoever runs it elsewhere in the article
-    actor_of: dict[int, MentionLike] = {}  # id(program mention) -> org mention
+    actor_of: dict[int, Mention] = {}  # id(program mention) -> org mention
     direct: set[int] = set()  # program mentions whose actor stands in their own sentence
     names: dict[str, str] = {}
-    majority: dict[str, dict[str, list[MentionLike]]] = {}
+    majority: dict[str, dict[str, list[Mention]]] = {}
     for s in sentences:
         for p in s.programs:
             key = normalise_program(p.value)
@@ -591,7 +572,7 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[MentionLike])
     # 2. the article's cases
     cases: dict[CaseKey, dict] = {}
 
-    def case_for(org_m: MentionLike, key: str, program: str, kind: str) -> CaseKey:
+    def case_for(org_m: Mention, key: str, program: str, kind: str) -> CaseKey:
         ck = (org_m.value, key)
         if ck not in cases:
             cases[ck] = {"org": org_m, "key": key, "program": program, "kind": kind, "sentences": [],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pipeline.models import Article, Byline
+from pipeline.models import Article, Byline, Mention
 
 ID_LENGTH = 16  # hex digits of the content hash: 64 bits, no collisions at archive scale
 
@@ -57,18 +57,6 @@ class StoreError(RuntimeError):
 class StoredArticle:
     id: str
     article: Article
-
-
-@dataclass(frozen=True)
-class StoredMention:
-    article_id: str
-    type: str
-    text: str
-    field: str
-    start: int
-    end: int
-    value: str
-    attrs: dict
 
 
 def article_id(article: Article) -> str:
@@ -263,13 +251,13 @@ class ArticleStore:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
-    def mentions(self, aid: str, type: str | None = None) -> list[StoredMention]:
+    def mentions(self, aid: str, type: str | None = None) -> list[Mention]:
         q = "SELECT * FROM mentions WHERE article_id = ?" + (" AND type = ?" if type else "")
         args = (aid, type) if type else (aid,)
         return [self._mention(r) for r in self.db.execute(q, args)]
 
-    def mentions_for(self, ids: list[str]) -> dict[str, list[StoredMention]]:
-        out: dict[str, list[StoredMention]] = {i: [] for i in ids}
+    def mentions_for(self, ids: list[str]) -> dict[str, list[Mention]]:
+        out: dict[str, list[Mention]] = {i: [] for i in ids}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             for r in self.db.execute(
@@ -332,9 +320,9 @@ class ArticleStore:
         return out
 
     @staticmethod
-    def _mention(r: sqlite3.Row) -> StoredMention:
-        return StoredMention(r["article_id"], r["type"], r["text"], r["field"], r["start"], r["end"], r["value"],
-                             json.loads(r["attrs"]))
+    def _mention(r: sqlite3.Row) -> Mention:
+        return Mention(r["type"], r["text"], r["field"], r["start"], r["end"], r["value"],
+                       json.loads(r["attrs"]))
 
     def stats(self) -> dict:
         db = self.db

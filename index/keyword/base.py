@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
+from pipeline.script import to_simplified
 from pipeline.segment import query_terms
 
 # Field weights for BM25F: a word in the headline says more than one in the body, but not three
@@ -61,10 +62,12 @@ def parse_query(text: str) -> ParsedQuery:
     """Quoted parts become required phrases; the rest becomes optional words.
 
     A number followed by its magnitude or unit (4000万元, 91%, 33.65万) is kept as a
-    phrase even unquoted: those words mean nothing apart.
+    phrase even unquoted: those words mean nothing apart. A Traditional query is read in
+    Simplified, as documents are (pipeline.script).
     """
     if text.count('"') % 2 or text.count("“") != text.count("”"):
         raise QuerySyntaxError(f"unbalanced quotes in query: {text!r}")
+    text = to_simplified(text)
     clauses: list[Clause] = []
     rest = []
     last = 0

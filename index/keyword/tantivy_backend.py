@@ -28,7 +28,6 @@ meta.json last); close() drops anything not committed, like Whoosh's cancel().
 """
 from __future__ import annotations
 
-import multiprocessing
 import re
 from array import array
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Iterable, Iterator, Sequence
 import tantivy
 
 from index.keyword.base import FIELD_BOOSTS, Clause, Filters, KeywordDoc, KeywordHit, ParsedQuery
-from pipeline.parallel import ordered_map_in_pool
+from pipeline.parallel import fork_pool, ordered_map_in_pool
 from pipeline.segment import PackedTokens, jieba_tokenizer, pack_tokens, segment
 
 TEXT_FIELDS = ("title", "kicker", "body")
@@ -87,7 +86,7 @@ def segmentation_pool(processes: int):
     pipeline.segment.add_words() so far), so results equal single-process segmentation.
     Create it before any tantivy writer exists: forked children then hold no engine threads."""
     jieba_tokenizer()  # load the dictionary once, in the parent, so workers share it copy-on-write
-    return multiprocessing.get_context("fork").Pool(processes)
+    return fork_pool(processes)
 
 
 def segment_many(texts: Iterable[str], processes: int = 2) -> Iterator[PackedTokens]:

@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from pipeline.script import to_simplified
+
 E5_NAME = "e5-small"  # fp32 e5 vectors; run through ONNX Runtime (torch only builds it)
 E5_INT8_NAME = "e5-small-int8"  # the same network with int8 dynamic quantisation: its own vector space
 STATIC_NAME = "static"
@@ -602,11 +604,13 @@ class Encoder:
     dim: int
     _encode: Callable[[list[str], str, int, bool], np.ndarray]
 
+    # Traditional text is embedded in Simplified (the models' vocabulary), queries and
+    # passages alike, so either script finds the other; Simplified text passes unchanged.
     def encode_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        return self._encode(list(texts), "query", batch_size, False)
+        return self._encode([to_simplified(t) for t in texts], "query", batch_size, False)
 
     def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        return self._encode(list(texts), "passage", batch_size, show_progress)
+        return self._encode([to_simplified(t) for t in texts], "passage", batch_size, show_progress)
 
 
 def _normalised(x: np.ndarray) -> np.ndarray:
