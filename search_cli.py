@@ -211,22 +211,12 @@ def show(ctx, article_id, as_json):
 
     with open_archive(ctx) as archive:
         try:
-            sa = archive.get(article_id)
+            record = archive.article(article_id)
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
-        mentions = archive.store.mentions(sa.id)
-    a = sa.article
+    sa, a = record, record.article
     if as_json:
-        _echo_json({
-            "id": sa.id, "title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "date": a.date,
-            "source": a.source, "kind": a.kind, "page": a.page, "url": a.url, "origin": a.origin,
-            "dateline": a.dateline, "byline": {"raw": a.byline.raw, "reporters": list(a.byline.reporters),
-                                               "correspondents": list(a.byline.correspondents),
-                                               "photographers": list(a.byline.photographers)},
-            "text": a.body,
-            "entities": [{"type": m.type, "text": m.text, "value": m.value, "field": m.field,
-                          "start": m.start, "end": m.end, "attrs": m.attrs} for m in mentions],
-        })
+        _echo_json(record.to_dict())
         return
     if a.kicker:
         click.echo(plain(a.kicker))
@@ -245,13 +235,8 @@ def show(ctx, article_id, as_json):
 @click.pass_context
 def list_(ctx, limit, as_json):
     """List the articles in the archive, in the order they were added."""
-    rows = []
     with open_archive(ctx) as archive:
-        for n, sa in enumerate(archive.store.iter_articles()):
-            if limit is not None and n >= limit:
-                break
-            a = sa.article
-            rows.append({"id": sa.id, "title": a.title, "date": a.date, "source": a.source, "kind": a.kind})
+        rows = [r.summary() for r in archive.articles(limit)]
     if as_json:
         _echo_json(rows)
         return
@@ -610,7 +595,7 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
             session.add(parse_fetched_page(fp.body, fp.url, fp.encoding, fp.date, fp.page, fp.source))
 
         try:
-            stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.store.has_url,
+            stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.has_url,
                               jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress,
                               paper=paper)
         except ValueError as e:

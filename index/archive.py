@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from index.ingest import CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc, prepare_sources
 from index.keyword.base import Filters, KeywordIndex
+from index.records import ArticleRecord
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
@@ -372,6 +373,26 @@ class Archive:
         return IngestSession(self, checkpoint, on_progress)
 
     # -- reading -----------------------------------------------------------------------------
+    def article(self, aid: str) -> ArticleRecord:
+        """One article by id (a unique prefix is enough) with its entity mentions."""
+        sa = self.get(aid)
+        return ArticleRecord(sa.id, sa.article, tuple(self.store.mentions(sa.id)))
+
+    def articles(self, limit: int | None = None) -> Iterator[ArticleRecord]:
+        """The stored articles in the order they were added (without mentions)."""
+        for n, sa in enumerate(self.store.iter_articles()):
+            if limit is not None and n >= limit:
+                return
+            yield ArticleRecord(sa.id, sa.article)
+
+    def count(self) -> int:
+        """How many articles the archive holds."""
+        return self.store.count()
+
+    def has_url(self, url: str) -> bool:
+        """Whether an article fetched from ``url`` is stored (the crawler skips it)."""
+        return self.store.has_url(url)
+
     def get(self, aid: str) -> StoredArticle:
         ids = self.store.resolve_id(aid.strip())
         if not ids:

@@ -28,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.cases import cases_csv, figure_label
+from index.records import ArticleRecord
 from pipeline.dates import parse_date
 from pipeline.regions import LEVELS, all_units, ancestors, descendant_codes, region_by_code, unit_at_level
 from unionkb import Archive, ArchiveError, Filters, __version__
@@ -132,20 +133,6 @@ def _who_dict(answer: Any) -> dict:
     if isinstance(answer, dict):
         return dict(answer)
     return dict(vars(answer))
-
-
-def _article_json(sa, mentions) -> dict:
-    a = sa.article
-    return {
-        "id": sa.id, "title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "date": a.date,
-        "source": a.source, "kind": a.kind, "page": a.page, "url": a.url, "origin": a.origin,
-        "dateline": a.dateline, "byline": {"raw": a.byline.raw, "reporters": list(a.byline.reporters),
-                                           "correspondents": list(a.byline.correspondents),
-                                           "photographers": list(a.byline.photographers)},
-        "text": a.body,
-        "entities": [{"type": m.type, "text": m.text, "value": m.value, "field": m.field,
-                      "start": m.start, "end": m.end, "attrs": m.attrs} for m in mentions],
-    }
 
 
 def _unit_json(code: str, articles: int = 0) -> dict:
@@ -351,7 +338,7 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         """One article with its entities, as `search_cli.py show --json`."""
         with live.use() as archive:
             sa = get_article(archive, article_id)
-            out = _article_json(sa, archive.store.mentions(sa.id))
+            out = ArticleRecord(sa.id, sa.article, tuple(archive.store.mentions(sa.id))).to_dict()
         return JSONResponse(out)
 
     @app.get("/api/similar/{article_id}", response_model=list[schemas.SimilarHit], responses=err, tags=["api"])
