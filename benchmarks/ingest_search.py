@@ -17,7 +17,6 @@ import argparse
 import itertools
 import json
 import shutil
-import statistics
 import sys
 import tempfile
 import time

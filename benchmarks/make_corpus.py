@@ -16,9 +16,9 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PEOPLES_DAILY = SHARED / "data" / "rmrb-people-daily-2019-2020" / "rmrb_2019-2020_5months.jsonl"

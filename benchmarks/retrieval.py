@@ -32,8 +32,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.hybrid import (convex_combination, mix_partial_coverage, protect_exact_matches,  # noqa: E402,F401
-                          reciprocal_rank_fusion)
+from index.hybrid import convex_combination, mix_partial_coverage, protect_exact_matches, reciprocal_rank_fusion  # noqa: E402,F401
 from index.semantic.models import ModelError, default_cache_dir, load_model  # noqa: E402
 from index.semantic.vectors import VectorIndex, split_into_passages  # noqa: E402
 
@@ -349,7 +348,7 @@ def seed_sections() -> dict[str, str]:
     return texts
 
 
-def union_news_eval(sem: dict[str, "SemanticResult"], cache: Path) -> dict:
+def union_news_eval(sem: dict[str, SemanticResult], cache: Path) -> dict:
     """Paraphrase queries (hit@5: an expected article among the top 5) and quoted programme
     names (exact@5: share of the top min(5, n) that contain the phrase) on the seed pages."""
     from index.keyword.base import KeywordDoc, parse_query

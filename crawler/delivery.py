@@ -20,7 +20,7 @@ class CallbackDelivery:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "CallbackDelivery":
+    def from_crawler(cls, crawler: Crawler) -> CallbackDelivery:
         return cls(crawler)
 
     def process_item(self, item: object) -> object:

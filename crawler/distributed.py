@@ -48,7 +48,7 @@ class SharedQueueWorker:
         self._poll: asyncio.Task | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "SharedQueueWorker":
+    def from_crawler(cls, crawler: Crawler) -> SharedQueueWorker:
         if not is_redis_scheduler(crawler.settings):
             raise NotConfigured
         ext = cls(crawler)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Response
@@ -89,7 +89,7 @@ class LinkScope:
     paper_hosts: frozenset[str]
 
     @classmethod
-    def of(cls, base_url: str, other_urls: tuple[str, ...] = (), paper_hosts: tuple[str, ...] = ()) -> "LinkScope":
+    def of(cls, base_url: str, other_urls: tuple[str, ...] = (), paper_hosts: tuple[str, ...] = ()) -> LinkScope:
         netlocs = {urlsplit(u).netloc.lower() for u in (base_url, *other_urls) if urlsplit(u).netloc}
         return cls(base_url, frozenset(netlocs), frozenset(h.lower() for h in paper_hosts))
 

@@ -88,7 +88,7 @@ class OffsiteRedirectMiddleware:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "OffsiteRedirectMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -107,7 +107,7 @@ class RetryBackoffMiddleware:
         self.base, self.cap = base, cap
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "RetryBackoffMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> RetryBackoffMiddleware:
         s = crawler.settings
         return cls(s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"))
 

@@ -27,9 +27,10 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings

@@ -22,9 +22,9 @@ import datetime as dt
 import json
 import math
 import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from index.keyword.base import FIELD_BOOSTS
 from pipeline.segment import segment

@@ -11,8 +11,8 @@ never buried under semantic near-misses (``protect_exact_matches``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 Ranked = Sequence[tuple[str, float]]
 

@@ -7,8 +7,9 @@ top and turns ids into :class:`SearchResult` objects.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from index.highlight import make_snippet
 from index.hybrid import (

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -588,7 +588,7 @@ def _rescore(units: list[_Unit], matcher: _Matcher, changed: set[int]) -> None:
             u.lexical = matcher.score(u.sentences) * (WINDOW_DISCOUNT if len(u.sentences) > 1 else 1.0)
 
 
-def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], "object"]) -> set[int]:
+def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], object]) -> set[int]:
     """Credit question words that a pool sentence says in other words. Returns the ids of the
     sentences whose matches changed."""
     need = [i for i, t in enumerate(q.terms) if len(t) >= 2 and not t.isdigit()]
@@ -660,7 +660,7 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
 
 def answer_who(question: str, level: str | None, k: int, candidates: Sequence[WhoCandidate],
                similarity: Sequence[SentenceSimilarity] = (),
-               word_vectors: Callable[[list[str]], "object"] | None = None,
+               word_vectors: Callable[[list[str]], object] | None = None,
                load_mentions: Callable[[list[str]], dict[str, Sequence[Mention]]] | None = None
                ) -> list[WhoAnswer]:
     """Regions (at ``level``, or the level the question asks for) ranked by how well their

@@ -202,7 +202,7 @@ class Quantity:
     unit: str = ""  # as written: 名, 元, 家 …
     value: float = 0.0  # the number written, before its range (近50万 → 500000)
 
-    def overlaps(self, other: "Quantity") -> bool:
+    def overlaps(self, other: Quantity) -> bool:
         """Same thing counted (or no unit on one side) and the two ranges meet."""
         if self.kind and other.kind and self.kind != other.kind:
             return False

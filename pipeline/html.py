@@ -119,7 +119,7 @@ class _Page:
     comments: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, soup: BeautifulSoup) -> "_Page":
+    def of(cls, soup: BeautifulSoup) -> _Page:
         page = cls(soup)
         for node in soup.descendants:
             if isinstance(node, Tag):

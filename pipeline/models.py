@@ -55,7 +55,7 @@ class Article:
     position: int = 0  # order on its page, from 0
     origin: str = ""  # file path or URL it came from
 
-    def with_(self, **changes) -> "Article":
+    def with_(self, **changes) -> Article:
         return replace(self, **changes)
 
     @cached_property

@@ -5,7 +5,8 @@ import itertools
 import multiprocessing
 import os
 import signal
-from typing import Callable, Iterable, Iterator, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 COMMON_WORDS_FILE = "region_common_words.txt"
@@ -115,7 +115,7 @@ def ancestors(code: str) -> list[RegionUnit]:
     return list(_ancestors(code))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ancestors(code: str) -> tuple[RegionUnit, ...]:
     chain = []
     parent = region_by_code(code).parent_code
@@ -126,7 +126,7 @@ def _ancestors(code: str) -> tuple[RegionUnit, ...]:
     return tuple(chain[::-1])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ancestor_codes(code: str) -> frozenset[str]:
     return frozenset(u.code for u in _ancestors(code))
 

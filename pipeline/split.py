@@ -735,7 +735,7 @@ def finish_article(article: Article) -> list[Article]:
     if heading_is_furniture and not new_title:
         # the real headline may stand first in the text (00002版:要闻 / 省总工会酷暑送清凉 / …)
         first = next((x.strip() for x in lines if x.strip()), "")
-        if _is_heading_line(first) and not title in FURNITURE_TITLES and len(lines) > 1:
+        if _is_heading_line(first) and title not in FURNITURE_TITLES and len(lines) > 1:
             new_title, lines = first, lines[lines.index(next(x for x in lines if x.strip())) + 1 :]
     lines = [x for x in lines if x.strip() not in FURNITURE_TITLES]
     body = "\n".join(lines).strip()

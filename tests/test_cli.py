@@ -106,7 +106,7 @@ def test_bad_files_are_named_skipped_and_the_rest_ingested(tmp_path):
     (d / "empty.txt").write_bytes(b"")
     (d / "gbk.txt").write_bytes("## 宝鸡52个爱心驿站投入使用\n\n本报讯 宝鸡市总建设的52个户外劳动者爱心驿站全部建成投用。".encode("gbk"))
     (d / "big5.txt").write_bytes("## 臺北工會舉辦職工讀書會\n\n本報訊 臺北市總工會日前舉辦職工讀書會，吸引許多職工參加。".encode("big5"))
-    (d / "cut.html").write_bytes("<html><body><div id='ccontent'><p>只有半".encode("utf-8"))
+    (d / "cut.html").write_bytes("<html><body><div id='ccontent'><p>只有半".encode())
     idx = tmp_path / "idx"
     r = CliRunner().invoke(cli, ["--index", str(idx), "ingest", str(d)])
     assert r.exit_code == 1, r.output

@@ -1,7 +1,7 @@
 """Entity extraction on articles cut from the five seed pages (real text, real gazetteer, real jieba)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -44,7 +44,7 @@ SEED_ARTICLES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_text(prefix: str) -> str:
     return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
 
@@ -57,7 +57,7 @@ def seed_article(key: str) -> Article:
     return Article(title=title, kicker=kicker, body=text[i:j].strip(), date=date, origin=f"seed {prefix}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def mentions_of(key: str) -> tuple[Mention, ...]:
     return tuple(extract_entities(seed_article(key)))
 

@@ -5,10 +5,10 @@ from index.hybrid import (
     EXACT_BONUS,
     best_per_article,
     convex_combination,
-    mix_partial_coverage,
-    monotone_scores,
     fuse,
     min_max_normalise,
+    mix_partial_coverage,
+    monotone_scores,
     protect_exact_matches,
     reciprocal_rank_fusion,
 )

@@ -12,8 +12,7 @@ import pytest
 
 from index.keyword.base import Filters, KeywordDoc, parse_query
 from index.keyword.tantivy_backend import TantivyIndex, segment_many
-from pipeline.segment import pack_tokens, unpack_tokens
-from pipeline.segment import segment
+from pipeline.segment import pack_tokens, segment, unpack_tokens
 from tests.helpers import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]

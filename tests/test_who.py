@@ -5,7 +5,7 @@ article (the archive supplies real keyword/hybrid scores); everything after it i
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -14,7 +14,7 @@ from pipeline.entities import extract_entities
 from tests.test_entities import SEED_ARTICLES, seed_article
 
 
-@lru_cache(maxsize=None)
+@cache
 def _seed_candidates() -> tuple[tuple[str, object, tuple], ...]:
     out = []
     for key in SEED_ARTICLES:

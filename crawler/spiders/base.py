@@ -18,8 +18,9 @@ import socket
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -104,7 +105,7 @@ class EpaperSpider(scrapy.Spider):
         self.site_index_missing = ""  # set when an index the site must have answers 404
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "EpaperSpider":
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> EpaperSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.configure(settings)

@@ -11,8 +11,9 @@ that answers is recorded. Founder URLs carry no page number: the labels supply i
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 
 from scrapy import Request, Selector
 from scrapy.http import Response

@@ -12,8 +12,9 @@ A day whose index and front page both answer 404 has no issue.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response

@@ -7,7 +7,8 @@ Per day {base}/sites/media/{paper}/YYYY_MM/DD/GR0100.htm; other pages from
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response

@@ -7,8 +7,9 @@ returning the same documents for the same query.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from pipeline.chars import HAN
 from pipeline.script import to_simplified

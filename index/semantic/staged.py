@@ -11,8 +11,9 @@ resumed; the second reuses the lead vector instead of embedding that passage aga
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
