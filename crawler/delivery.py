@@ -24,7 +24,7 @@ class CallbackDelivery:
         return cls(crawler)
 
     def process_item(self, item: object) -> object:
-        spider: Spider = self.crawler.spider
+        spider: Spider | None = self.crawler.spider
         if not isinstance(item, FetchedPage):
             return item
         stats = getattr(spider, "crawl_stats", None)

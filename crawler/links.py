@@ -268,6 +268,7 @@ def follow_links(
             if ignored is not None:
                 ignored[why] += 1
             continue
+        assert url is not None and ref is not None  # resolve() names a reason whenever it gives no URL
         if ref.kind not in kinds or url in seen:
             continue
         seen.add(url)

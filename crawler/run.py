@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides.update(_parse_setting(p) for p in pairs)
             first, last = parse_day(start, "--from"), parse_day(end, "--to")
         except ValueError as exc:
-            raise click.UsageError(str(exc))
+            raise click.UsageError(str(exc)) from exc
         configure_logging({"LOG_LEVEL": overrides.get("LOG_LEVEL", default_settings.LOG_LEVEL)})
         sink = out.open("a", encoding="utf-8") if out else sys.stdout
 
@@ -262,13 +262,13 @@ def main(argv: list[str] | None = None) -> int:
                 base_url=base_url, jobdir=jobdir, redis_url=redis_url, settings=overrides, paper=paper,
             )
         except ValueError as exc:
-            raise click.UsageError(str(exc))
+            raise click.UsageError(str(exc)) from exc
         except SiteUnreachable as exc:
             click.echo(f"crawl: {exc}", err=True)
             return EXIT_UNREACHABLE
         except (asyncio.CancelledError, KeyboardInterrupt):
             click.echo("crawl: aborted", err=True)
-            raise click.Abort()
+            raise click.Abort() from None
         finally:
             if out:
                 sink.close()

@@ -75,6 +75,15 @@ class EpaperSpider(scrapy.Spider):
     source_setting: str = ""
     hosts_setting: str = ""  # the paper's public hosts (links to them are followed)
 
+    # Set in from_crawler (or by configure()), once the settings are known.
+    base_url: str
+    source: str
+    allowed_domains: list[str]
+    scope: LinkScope
+    day_budget: int
+    shared_queue: bool
+    reach_timeout: float
+
     def __init__(
         self,
         start: str | date | None = None,
@@ -115,7 +124,7 @@ class EpaperSpider(scrapy.Spider):
             spider.source = settings.get(cls.source_setting, "") if cls.source_setting else ""
         spider.configure_urls(settings)
         spider.crawl_stats.source = spider.source
-        spider.allowed_domains = sorted({urlsplit(u).hostname for u in spider.site_urls() if urlsplit(u).hostname})
+        spider.allowed_domains = sorted({host for u in spider.site_urls() if (host := urlsplit(u).hostname)})
         spider.scope = LinkScope.of(spider.base_url, tuple(spider.site_urls()), spider.paper_hosts(settings))
         spider.day_budget = settings.getint("CRAWL_DAY_BUDGET")
         spider.shared_queue = is_redis_scheduler(settings)
@@ -258,7 +267,8 @@ class EpaperSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         day = response.meta.get("day")
         if not isinstance(response, TextResponse) or not response.body.strip():
-            content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
+            header = response.headers.get("Content-Type", b"?")
+            content_type = header.decode("latin-1") if header is not None else "?"
             self.count_error("bad_page", f"not an HTML page ({content_type})", response.url, day)
             return
         if day:
@@ -296,7 +306,7 @@ class EpaperSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         day = meta.get("day")
         reason = failure_reason(failure)
-        if reason == "http_404" and meta.get("alternatives"):
+        if reason == "http_404" and request is not None and meta.get("alternatives"):
             (form, alt), rest = meta["alternatives"][0], meta["alternatives"][1:]
             logger.info("%s: %s answered 404; trying the %s form %s", self.system, url, form, alt)
             passed = {k: v for k, v in meta.items() if k in ("page", "no_issue_if_missing", "index")}

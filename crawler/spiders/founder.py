@@ -79,7 +79,7 @@ class FounderSpider(EpaperSpider):
             stats.index = "listed"
             front = issues[day]
             url = self.scope.resolve(front, self.day_url(day))[0] if front else None
-            if url and founder_ref(url) and founder_ref(url).kind == "layout":
+            if url and (ref := founder_ref(url)) is not None and ref.kind == "layout":
                 request = self.layout_request(url, day.isoformat(), None)
             else:
                 request = self.front_page(day)
@@ -87,7 +87,7 @@ class FounderSpider(EpaperSpider):
                 yield request
 
     def period_missing(self, failure: Failure) -> Iterator[Request]:
-        month = failure.request.meta["month"]
+        month = failure.request.meta["month"]  # type: ignore[attr-defined]  # scrapy sets .request on errback failures
         reason = failure_reason(failure)
         yield from self.on_error(failure)
         if reason == "http_404":

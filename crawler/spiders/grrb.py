@@ -140,7 +140,7 @@ class GrrbSpider(EpaperSpider):
                 yield request
 
     def day_index_missing(self, failure: Failure) -> Iterator[Request]:
-        day = failure.request.meta["day"]
+        day = failure.request.meta["day"]  # type: ignore[attr-defined]  # scrapy sets .request on errback failures
         reason = failure_reason(failure)
         yield from self.on_error(failure)
         if reason == "http_404":
