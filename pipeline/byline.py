@@ -41,7 +41,12 @@ _OTHER_ROLES = ("评论员", "撰稿人", "作者")
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup, m.group(m.lastgroup)) for m in _TOKEN.finditer(text)]
+    tokens: list[tuple[str, str]] = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
+        tokens.append((kind, m.group(kind)))
+    return tokens
 
 
 def _strip_dispatch(text: str) -> str:

@@ -164,7 +164,7 @@ def strip_invisible_fields(article: Article) -> Article:
     )
 
 
-_FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
+_FULL_TO_HALF: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
 _FULL_TO_HALF.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
 _FULL_TO_HALF.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _FULL_TO_HALF.update({ord(c): ord(c) - 0xFEE0 for c in "％＋＝＜＞＆＠＃＄＊／"})
@@ -430,7 +430,7 @@ def _paper_line(line: str) -> bool:
 
 def heading_group_before(lines: list[str], j: int, limit: int = 3) -> list[int]:
     """Indexes of the short heading-like lines right above line j (kicker, title, subtitle, label)."""
-    out = []
+    out: list[int] = []
     i = j - 1
     while i >= 0 and len(out) < limit:
         line = lines[i]
@@ -457,7 +457,7 @@ def _mark_structure(lines: list[str]) -> list[_Para]:
             paras[j].opens_item = True
             for i in heading_group_before(lines, j):
                 paras[i].fixed = True
-        elif markdown_level(line) is not None and markdown_level(line) < 7:
+        elif (level := markdown_level(line)) is not None and level < 7:
             for i in heading_group_before(lines, j, limit=1):
                 paras[i].fixed = True
     return paras

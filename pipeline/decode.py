@@ -126,6 +126,7 @@ def _choose(data: bytes, origin: str, hint: str | None) -> tuple[str, str, str]:
                 break
     utf8 = _decode_prefix(data, "utf-8")
     if hinted_text is not None:
+        assert hinted is not None  # a hinted reading exists only under a hinted codec
         if utf8 is None or utf8 == hinted_text:
             return hinted, "strict", hinted_text  # the declaration fits the bytes
         codec, text, _ = _best([(hinted, hinted_text), ("utf-8", utf8)], margin_for_first=0.2)
@@ -184,7 +185,7 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     if even and odd:
         if min(even, odd) > 0.01 * len(sample):
             return None
-        order = ("utf-16-le", "utf-16-be") if odd > even else ("utf-16-be", "utf-16-le")
+        order: tuple[str, ...] = ("utf-16-le", "utf-16-be") if odd > even else ("utf-16-be", "utf-16-le")
     elif odd:
         order = ("utf-16-le",)
     elif even:

@@ -432,7 +432,7 @@ def _nearest_place_for_level(lvl: str, text: _Text, pos: int, places: list[_Plac
         if fits(p):
             counts[p.code] = counts.get(p.code, 0) + 1
     if counts:
-        code = max(counts, key=counts.get)
+        code = max(counts, key=counts.__getitem__)
         return next(p for p in places if p.code == code)
     return None
 
@@ -500,12 +500,12 @@ def _find_orgs(texts: list[_Text], places: list[_Place], lead: list[_Place]) -> 
                 add(text, m.start() - 2, m.end(), before + m.group(), _region_in(text, m.start() - 2, m.end(), places),
                     _org_kind(m.group()))
                 continue
-            place = _nearest_place_for_level(m["lvl"], text, m.start(), places, lead)
+            nearest = _nearest_place_for_level(m["lvl"], text, m.start(), places, lead)
             body = "总工会" if m["body"].startswith("总") else m["body"]
-            if place is None:
+            if nearest is None:
                 add(text, m.start(), m.end(), m["lvl"] + body, "", _org_kind(body))
             else:
-                unit = region_by_code(place.code)
+                unit = region_by_code(nearest.code)
                 add(text, m.start(), m.end(), unit.name + body, unit.code, _org_kind(body))
         for m in _TOWN_UNION_END.finditer(c):
             # walk left over the town's own name (金坝|街道总工会), stopping at 区/市/县 or a function word
@@ -581,11 +581,11 @@ def _find_programs(texts: list[_Text], orgs: list[_Org], places: list[_Place]) -
             if not _MEDIA.search(name):
                 found.append((text, m.start(), m.end(), name, "document"))
     strong = set()
-    for text, m, name, before, after in candidates:
+    for _text, _m, name, before, after in candidates:
         if _PROGRAM_BEFORE.search(before) or _PROGRAM_AFTER.match(after) or _PROGRAM_SELF.search(name):
             if len(name) >= 3 or _PROGRAM_AFTER.match(after):
                 strong.add(name)
-    for text, m, name, before, after in candidates:
+    for text, m, name, _before, _after in candidates:
         if name in strong:
             found.append((text, m.start(), m.end(), name, "campaign"))
     out = []
@@ -654,7 +654,7 @@ def extract_entities(article: Article, statistical: bool | str = False) -> list[
         for s, e, value, attrs in find_dates(text.compact, article.date, dateline_at):
             a, b = text.span(s, e)
             mentions.append(Mention("date", text.original[a:b], text.field, a, b, value, attrs))
-    org_spans = {t.field: [] for t in texts}
+    org_spans: dict[str, list[tuple[int, int, str]]] = {t.field: [] for t in texts}
     for m in mentions:
         if m.type == "org":
             org_spans[m.field].append((m.start, m.end, m.value))

@@ -67,7 +67,7 @@ def _number(num: str, mag: str | None) -> float | None:
 def _counted_after(text: str, pos: int) -> str:
     if text[pos : pos + 1] in ("“", '"'):
         pos += 1  # 1000场“文化大餐”
-    words = []
+    words: list[str] = []
     for word in _words(text[pos : pos + 10]):
         if word in _FOLLOW_STOP_WORDS or word[0] in _FOLLOW_STOP or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", word):
             break

@@ -163,7 +163,7 @@ def _parse_workercn(page: _Page) -> _Parsed:
     p.subtitle = _one_line(page.by_id.get("subtitle"))
     p.paragraphs = _lines(page.by_id.get("ccontent"))
     imgs = page.by_id.get("imgs")
-    p.images = [img.get("src", "") for img in (imgs.find_all("img") if imgs else []) if img.get("src")]
+    p.images = [_attr(img, "src") for img in (imgs.find_all("img") if imgs else []) if _attr(img, "src")]
     return p
 
 
@@ -501,13 +501,19 @@ def _generic_title(page: _Page) -> str:
 def _meta(page: _Page, name: str) -> str:
     for el in page.tags("meta"):
         if el.get("property") == name or el.get("name") == name:
-            return (el.get("content") or "").strip()
+            return _attr(el, "content").strip()
     return ""
+
+
+def _attr(el: Tag, name: str) -> str:
+    """A single-valued attribute ("" when absent); bs4 types every attribute as possibly multi-valued."""
+    value = el.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def _canonical_url(page: _Page) -> str | None:
     for link in page.tags("link"):
-        href = link.get("href") or ""
+        href = _attr(link, "href")
         if "canonical" in (link.get("rel") or ()) and href.startswith("http"):
             return href
     og = _meta(page, "og:url")
@@ -556,7 +562,7 @@ def _main_block(page: _Page) -> Tag | None:
                 scores[id(el)] = scores.get(id(el), 0.0) + weight * share
                 elements[id(el)] = el
     if scores:
-        return elements[max(scores, key=scores.get)]
+        return elements[max(scores, key=scores.__getitem__)]
     # No paragraph of prose: the element with the most text of its own (text nodes and <br> lines).
     best, best_weight = None, 0
     for name in ("div", "td", "p", "article", "section", "body"):

@@ -405,8 +405,8 @@ def _walk(root: Path, follow_links: bool) -> Iterator[Path | LoadProblem]:
             elif not stat.S_ISDIR(st.st_mode):
                 yield LoadProblem(display_name(full), _not_regular(st.st_mode))
     while errors:
-        e = errors.pop()
-        yield LoadProblem(display_name(e.filename or root), f"cannot read folder: {e.strerror or e}")
+        err = errors.pop()
+        yield LoadProblem(display_name(err.filename or root), f"cannot read folder: {err.strerror or err}")
 
 
 def _inside(real: str, top: str) -> bool:

@@ -9,6 +9,7 @@ like they quote or name someone (说/表示/介绍…) and where no rule found a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from .chars import HAN
@@ -133,7 +134,7 @@ def _byline_names(text: str, i: int) -> list[tuple[int, int]]:
 
 
 def _org_before(text: str, role_start: int, org_spans: list[tuple[int, int, str]]) -> str:
-    for s, e, value in org_spans:
+    for _start, e, value in org_spans:
         if role_start - 1 <= e <= role_start:
             return value
     head = text[max(0, role_start - 20) : role_start]
@@ -142,7 +143,7 @@ def _org_before(text: str, role_start: int, org_spans: list[tuple[int, int, str]
     return head if len(head) >= 3 and _ORG_TAIL.search(head) else ""
 
 
-def rule_people(text: str, org_spans: list[tuple[int, int, str]] = ()) -> list[tuple[int, int, str, dict]]:
+def rule_people(text: str, org_spans: Sequence[tuple[int, int, str]] = ()) -> list[tuple[int, int, str, dict]]:
     """People named right after a role word, and photo credits (黄金魁 摄)."""
     out: list[tuple[int, int, str, dict]] = []
     taken: set[int] = set()
@@ -188,7 +189,7 @@ def statistical_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def find_people(
-    text: str, org_spans: list[tuple[int, int, str]] = (), statistical: bool | str = False
+    text: str, org_spans: Sequence[tuple[int, int, str]] = (), statistical: bool | str = False
 ) -> list[tuple[int, int, str, dict]]:
     """(start, end, name, attrs) for people; attrs: role, org, source ('rule' or 'lac')."""
     found = rule_people(text, org_spans)

@@ -257,9 +257,8 @@ class _Assembler:
         return self.cur
 
     def _on_body(self, b: _Block) -> None:
-        if self.cur is None:
-            self._new()
-        self.cur.paras.append(_Para(b.text, floating=self._floating))
+        cur = self.cur if self.cur is not None else self._new()
+        cur.paras.append(_Para(b.text, floating=self._floating))
 
     _floating = False  # bodies now follow a late headline (see _attach_late_blocks)
 
@@ -272,9 +271,8 @@ class _Assembler:
         self._floating = False
 
     def _on_credit(self, b: _Block) -> None:
-        if self.cur is None:
-            self._new()
-        self.cur.credits.append(b.text)
+        cur = self.cur if self.cur is not None else self._new()
+        cur.credits.append(b.text)
 
     def _on_marker(self, b: _Block) -> None:
         if "上接" not in b.text and "接第" not in b.text:
@@ -311,9 +309,11 @@ class _Assembler:
         elif self._give_to_waiting(heads, labels):
             pass
         elif self._is_section_head(heads, labels):
+            assert self.cur is not None  # only a current draft has section heads
             self.cur.paras.append(_Para(heads[0][0]))
             self.cur.section_heads += 1
         elif self._is_broken_body(heads, labels):
+            assert self.cur is not None  # only a current draft has a body to continue
             self.cur.paras.append(_Para(heads[0][0]))
         else:
             self._new(heads=heads, labels=labels)
@@ -703,6 +703,7 @@ def _digest_items(lines: list[str]) -> tuple[str, list[tuple[str, str]]] | None:
         inline = author_in_brackets(m["credit"]) if m else ""
         body = t[bullet.end():] if bullet else t
         if inline:
+            assert m is not None  # an inline author comes from the match
             body = body[: len(body) - len(m.group())].rstrip() if not bullet else body[: body.rfind(m["credit"])].rstrip()
         if bullet or not items or items[-1][2]:
             items.append([body, inline, bool(inline)])  # a line after a closed item starts the next one
