@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from index.keyword.base import FIELD_BOOSTS
 from pipeline.segment import segment
@@ -195,7 +196,7 @@ class _BulkWriter:
         self.out_dir, self.docs_per_file, self.max_bytes = out_dir, docs_per_file, max_bytes
         self.names: list[str] = []
         self.total = 0
-        self._f = None
+        self._f: BinaryIO | None = None
         self._docs = self._bytes = 0
 
     def write(self, action: dict, doc: dict) -> None:
@@ -211,6 +212,7 @@ class _BulkWriter:
         self.total += len(data)
 
     def _finish(self) -> None:
+        assert self._f is not None  # callers finish only an open file
         self._f.close()
         os.replace(self.out_dir / (self.names[-1] + ".tmp"), self.out_dir / self.names[-1])
         self._f, self._docs, self._bytes = None, 0, 0

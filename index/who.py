@@ -23,6 +23,7 @@ up to the level asked (哪个省 → province, 哪个城市 → city, 哪个县/
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -198,7 +199,9 @@ def parse_question(question: str) -> ParsedQuestion:
             level = lvl
             prefix = _FILLER.sub("", text[:i]).removesuffix("的")
             rest = text[i + len(word) :]
-            rest = rest[_AFTER_QUESTION_WORD.match(rest).end() :]
+            after = _AFTER_QUESTION_WORD.match(rest)
+            assert after is not None  # every part of the pattern is optional
+            rest = rest[after.end() :]
             units = find_units(prefix) if 2 <= len(prefix) <= 12 else []
             if len(units) == 1:
                 # a place before the question word (甘肃哪个县…) narrows the answers instead of being searched for
@@ -240,7 +243,11 @@ class _Sentence:
     compact: str
     index: int  # position among the sentences of its field
     hits: np.ndarray | None = None  # match strength 0..1 per question word, then per question number
-    phrases: list[bool] = field(default_factory=list)
+    phrases: list[bool] = dataclasses.field(default_factory=list)  # `field` is the attribute above
+
+    def hit_row(self) -> np.ndarray:
+        assert self.hits is not None, "a sentence is matched before it is scored"
+        return self.hits
 
 
 @dataclass
@@ -336,7 +343,7 @@ class _Matcher:
 
     def score(self, sentences: Sequence[_Sentence]) -> float:
         """0..1 for a sentence or adjacent sentences taken together (each word counted once)."""
-        rows = np.max([s.hits for s in sentences], axis=0)[None, :]
+        rows = np.max([s.hit_row() for s in sentences], axis=0)[None, :]
         phrases = [[any(s.phrases[i] for s in sentences) for i in range(len(self.q.phrases))]]
         return float(self.scores(rows, phrases)[0])
 
@@ -346,7 +353,7 @@ def _units(sentences: list[_Sentence], matcher: _Matcher) -> list[_Unit]:
     than either alone (a fact told over two sentences)."""
     if not sentences:
         return []
-    hits = np.stack([s.hits for s in sentences]) if len(matcher.weights) else np.zeros((len(sentences), 0))
+    hits = np.stack([s.hit_row() for s in sentences]) if len(matcher.weights) else np.zeros((len(sentences), 0))
     singles = matcher.scores(hits, [s.phrases for s in sentences])
     pairs = np.zeros(0)
     if len(sentences) > 1:
@@ -560,7 +567,8 @@ def _at_level(code: str, level: str | None):
     here = region_by_code(code)
     if level == "city" and here.level == "province" and here.type == "直辖市":
         return here  # 北京市 answers "哪个城市"
-    if level == "city" and here.level == "county" and region_by_code(here.parent_code).type == "直辖市":
+    if (level == "city" and here.level == "county" and here.parent_code is not None
+            and region_by_code(here.parent_code).type == "直辖市"):
         return region_by_code(here.parent_code)
     if level == "county" and here.level == "city" and not descendant_codes(code, include_self=False):
         return here  # 儋州市, 东莞市: prefecture cities with no counties answer "哪个县市"
@@ -588,7 +596,7 @@ def _rescore(units: list[_Unit], matcher: _Matcher, changed: set[int]) -> None:
             u.lexical = matcher.score(u.sentences) * (WINDOW_DISCOUNT if len(u.sentences) > 1 else 1.0)
 
 
-def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], object]) -> set[int]:
+def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[list[str]], np.ndarray]) -> set[int]:
     """Credit question words that a pool sentence says in other words. Returns the ids of the
     sentences whose matches changed."""
     need = [i for i, t in enumerate(q.terms) if len(t) >= 2 and not t.isdigit()]
@@ -610,8 +618,9 @@ def _soft_words(q: ParsedQuestion, pool: list[_Unit], word_vectors: Callable[[li
         best = sims[:, cols].max(axis=1)
         for row, i in enumerate(need):
             credit = SOFT_CREDIT * min(1.0, max(0.0, (float(best[row]) - SOFT_LOW) / (SOFT_HIGH - SOFT_LOW)))
-            if credit > s.hits[i]:
-                s.hits[i] = credit
+            hits = s.hit_row()
+            if credit > hits[i]:
+                hits[i] = credit
                 changed.add(id(s))
     return changed
 
@@ -660,7 +669,7 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
 
 def answer_who(question: str, level: str | None, k: int, candidates: Sequence[WhoCandidate],
                similarity: Sequence[SentenceSimilarity] = (),
-               word_vectors: Callable[[list[str]], object] | None = None,
+               word_vectors: Callable[[list[str]], np.ndarray] | None = None,
                load_mentions: Callable[[list[str]], dict[str, Sequence[Mention]]] | None = None
                ) -> list[WhoAnswer]:
     """Regions (at ``level``, or the level the question asks for) ranked by how well their
@@ -721,8 +730,8 @@ def answer_who(question: str, level: str | None, k: int, candidates: Sequence[Wh
             break
         if load_mentions is not None:
             found_mentions = load_mentions([x[1].article_id for x in batch])
-            batch = [(b, replace(c, mentions=tuple(found_mentions[c.article_id])), *rest)
-                     for b, c, *rest in batch if c.article_id in found_mentions]
+            batch = [(b, replace(c, mentions=tuple(found_mentions[c.article_id])), sentences, ranked, search, coverage)
+                     for b, c, sentences, ranked, search, coverage in batch if c.article_id in found_mentions]
         for _, c, sentences, ranked, search, coverage in batch:
             _answers_from(c, sentences, ranked, search, coverage, q, level, best_answers)
     return sorted(best_answers.values(), key=lambda a: (-a.score, a.code))[: max(k, 0)]

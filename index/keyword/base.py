@@ -77,9 +77,9 @@ def parse_query(text: str) -> ParsedQuery:
         rest.append(text[last : m.start()])
         last = m.end()
         phrase = next(g for g in m.groups() if g is not None)
-        terms = tuple(query_terms(phrase))
-        if terms:
-            clauses.append(Clause(terms, required=True))
+        phrase_terms = tuple(query_terms(phrase))
+        if phrase_terms:
+            clauses.append(Clause(phrase_terms, required=True))
     rest.append(text[last:])
     for chunk in rest:
         terms = query_terms(chunk)

@@ -554,7 +554,8 @@ def build_static(cache_dir: Path, progress: Progress | None = None, min_count: i
 
         model = AutoModel.from_pretrained(str(trimmed), dtype="float32")
         tokenizer = AutoTokenizer.from_pretrained(str(trimmed))
-        static = distill_from_model(model=model, tokenizer=tokenizer, device="cpu", pca_dims=STATIC_DIMS)
+        # tokenizer.json in the folder makes AutoTokenizer load the fast tokenizer distill needs
+        static = distill_from_model(model=model, tokenizer=tokenizer, device="cpu", pca_dims=STATIC_DIMS)  # type: ignore[arg-type]
         out = tmp / "model"
         static.save_pretrained(str(out))
         shutil.rmtree(trimmed)
@@ -577,8 +578,15 @@ def build_e5_onnx(cache_dir: Path, progress: Progress | None = None) -> Path:
                  progress)
 
 
+def _build_e5_with_onnx(cache_dir: Path, progress: Progress | None = None) -> Path:
+    """e5-small, then its ONNX exports; the e5-small folder is the result."""
+    target = build_e5_small(cache_dir, progress)
+    build_e5_onnx(cache_dir, progress)
+    return target
+
+
 BUILDERS: dict[str, Callable[[Path, Progress | None], Path]] = {
-    E5_NAME: lambda cache, progress=None: (build_e5_small(cache, progress), build_e5_onnx(cache, progress))[0],
+    E5_NAME: _build_e5_with_onnx,
     E5_INT8_NAME: build_e5_onnx,
     STATIC_NAME: build_static,
 }
@@ -638,13 +646,16 @@ def _load_sentence_transformer(name_or_path: str, name: str) -> Encoder:
     model.eval()
     prompts = getattr(model, "prompts", {}) or {}
     get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    dim = int(get_dim())
+    reported_dim = get_dim()
+    if reported_dim is None:
+        raise ModelError(f"sentence-transformers model {name_or_path!r} does not report its embedding dimension")
+    dim = int(reported_dim)
 
     def encode(texts: list[str], kind: str, batch_size: int, show_progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, dim), np.float32)
         kwargs = {"prompt_name": kind} if kind in prompts else {}
-        vecs = model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,
+        vecs = model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,  # type: ignore[call-overload]  # its overloads reject a **kwargs dict
                             convert_to_numpy=True, normalize_embeddings=True, **kwargs)
         return _normalised(vecs)
 
