@@ -363,7 +363,7 @@ def bench_vectors(n: int, n_queries: int = 200, seed: int = 11) -> list[str]:
         size_mb = index.memory_usage / 1e6
         for ef in efs:
             index.expansion_search = ef
-            found, p50, p95 = timed(lambda q: set(index.search(q, 10).keys.tolist()))
+            found, p50, p95 = timed(lambda q, index=index: set(index.search(q, 10).keys.tolist()))
             recall = statistics.mean(len(f & g) / 10 for f, g in zip(found, truth))
             lines.append(f"  usearch {dtype} M={connectivity:<2} ef={ef:<4} recall@10 {recall:.3f}  p50 {p50:6.2f} ms  "
                          f"p95 {p95:6.2f} ms  (build {build_s:.0f} s on 2 threads, {size_mb:.0f} MB)")

@@ -100,7 +100,7 @@ def check_same_ranking(w, t, text: str, k: int = 10) -> None:
         if a in w_rank and b in w_rank and a in t_rank and b in t_rank:
             if (w_rank[a] < w_rank[b]) != (t_rank[a] < t_rank[b]):
                 assert close(a, b), f"{text!r}: {a} and {b} swap places (whoosh {sw[a]:.4f}/{sw[b]:.4f}, tantivy {st[a]:.4f}/{st[b]:.4f})"
-    for only, other_hits, scores in ((set(w_rank) - set(t_rank), th, st), (set(t_rank) - set(w_rank), wh, sw)):
+    for only, other_hits, _scores in ((set(w_rank) - set(t_rank), th, st), (set(t_rank) - set(w_rank), wh, sw)):
         for i in only:  # in one top-k only: must tie with the other engine's k-th
             last = other_hits[-1].id
             assert len(other_hits) == k and close(i, last), f"{text!r}: {i} is in one top {k} only"

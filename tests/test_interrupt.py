@@ -80,7 +80,7 @@ def test_ordered_map_keeps_only_two_batches_of_text_in_flight():
             yield "字" * 1000
 
     seen = []
-    for n, result in enumerate(ordered_map(_double, items(), processes=2, batch=256, size=len, batch_size=3000)):
+    for result in ordered_map(_double, items(), processes=2, batch=256, size=len, batch_size=3000):
         seen.append(pulled)
         assert result == 2000
     assert len(seen) == 40

@@ -386,8 +386,9 @@ def test_million_line_jsonl_loads_every_line(tmp_path):
     _write_big_jsonl(big, 1_000_000)
     n = 0
     last = None
-    for last in iter_sources([big]):
+    for article in iter_sources([big]):
         n += 1
+        last = article
     assert n == 1_000_000 and isinstance(last, Article) and last.origin.endswith(":1000000")
 
 
