@@ -81,15 +81,28 @@ def test_founder_presets_store_publication_and_page_with_every_article(tmp_path,
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     expected = manifest["systems"][key]["articles"]
-    assert summary["paper"] == manifest["systems"][key]["paper"] and summary["added"] == len(expected)
+    # a 本版导读 digest page is one article per item (▲/△ …), every other page one article
+    digest = {e["path"] for e in expected if e["title"] == "本版导读"}
+    def marked(e: dict) -> list[str]:
+        return [p for p in e["paragraphs"] if p.lstrip()[:1] in "▲△"]
+
+    items = sum(len(marked(e)) for e in expected if e["path"] in digest)
+    assert summary["paper"] == manifest["systems"][key]["paper"]
+    assert summary["added"] == len(expected) - len(digest) + items
     assert [d["status"] for d in summary["days"]] == ["ok"] * len(manifest["days"])
+    by_url: dict[str, list] = {}
     with Archive.open(tmp_path / "idx") as ar:
-        by_url = {sa.article.url: sa.article for sa in ar.store.iter_articles()}
+        for sa in ar.store.iter_articles():
+            by_url.setdefault(sa.article.url, []).append(sa.article)
     for exp in expected:
-        art = by_url[base + exp["path"]]
-        assert (art.source, art.page, art.date) == (exp["source"], exp["page"], exp["date"])
-        assert norm(art.title) == norm(exp["title"])
-        assert norm(exp["paragraphs"][0])[:20] in norm(art.body)
+        arts = by_url[base + exp["path"]]
+        assert {(a.source, a.page, a.date) for a in arts} == {(exp["source"], exp["page"], exp["date"])}
+        if exp["path"] in digest:
+            assert len(arts) == len(marked(exp))
+            assert all(norm(a.title)[:8] in norm(" ".join(marked(exp))) for a in arts)
+        else:
+            assert len(arts) == 1 and norm(arts[0].title) == norm(exp["title"])
+            assert norm(exp["paragraphs"][0])[:20] in norm(arts[0].body)
 
 
 def test_json_summary_has_a_verdict_and_counts_per_day(tmp_path, site):

@@ -112,14 +112,17 @@ def test_optional_words_score_and_required_words_filter(index):
     assert set(ids_of(search(index, '"工会" 职工'))) == {"both", "union"}
 
 
-def test_title_outweighs_kicker_outweighs_body(index):
+def test_title_outweighs_kicker_and_body(index):
+    """A headline word counts 1.5x (FIELD_BOOSTS, calibrated on the paraphrase dev set); the
+    kicker (引题) counts like the body."""
     text = "农民工讨薪"
     build(index, [
         doc("body", title="某地新闻", kicker="一则报道", body=text),
         doc("kicker", title="某地新闻", kicker=text, body="一则报道"),
         doc("title", title=text, kicker="一则报道", body="某地新闻"),
     ])
-    assert ids_of(search(index, "讨薪")) == ["title", "kicker", "body"]
+    ranked = ids_of(search(index, "讨薪"))
+    assert ranked[0] == "title" and set(ranked[1:]) == {"kicker", "body"}
 
 
 def test_filters_restrict_without_changing_scores(index):
