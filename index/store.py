@@ -144,6 +144,11 @@ class ArticleStore:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path} is not a usable article store: {e}") from None
 
+    def reopen(self, read_only: bool) -> None:
+        """Switch this store to a read-only or a writing connection on the same file."""
+        self.db.close()
+        self.__init__(self.path, create=not read_only, read_only=read_only)
+
     def _connect_read_only(self, path: Path) -> sqlite3.Connection:
         # mode=ro reads the WAL too but needs its -shm file (created beside the store, or there
         # already); where neither is possible, immutable=1 reads the main file alone.

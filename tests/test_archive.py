@@ -21,10 +21,11 @@ def test_reconcile_repairs_an_index_that_lost_or_gained_documents(tmp_path):
     with Archive.open(tmp_path / "a", create=True) as ar:
         ar.ingest(iter_sources([CORPUS]), workers=1)
         ids = sorted(ar.store.ids())
-        ar.keyword.delete(ids[:3])
-        ar.keyword.commit()
-        assert ar.keyword.count() == len(ids) - 3
-        added, removed = ar.reconcile()
+        with ar.writing():
+            ar.keyword.delete(ids[:3])
+            ar.keyword.commit()
+            assert ar.keyword.count() == len(ids) - 3
+            added, removed = ar.reconcile()
         assert (added, removed) == (3, 0)
         assert ar.keyword.ids() == set(ids)
 

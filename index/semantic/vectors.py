@@ -269,6 +269,32 @@ class VectorIndex:
                 stale.unlink(missing_ok=True)  # replaced chunks, and temp files of killed saves
 
     @staticmethod
+    def saved_ids(dir: Path) -> set[str] | None:
+        """Article ids in the index saved at ``dir``, from its row files only (never the
+        matrix); None when there is no index there or it belongs to no readable format."""
+        d = Path(dir)
+        for attempt in range(LOAD_RETRIES):
+            try:
+                meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
+                gen = int(meta["generation"])
+                if meta.get("format") == 1:
+                    names, empty = [f"rows.{gen}.npy"], f"empty.{gen}.npy"
+                else:
+                    names, empty = [c["rows"] for c in meta["chunks"]], meta["empty"]
+                ids: set[str] = set()
+                for n in names:
+                    ids.update(np.unique(np.load(d / n, allow_pickle=False)).tolist())
+                ids.update(np.load(d / empty, allow_pickle=False).tolist())
+                return ids
+            except FileNotFoundError:
+                if not (d / META_FILE).exists():
+                    return None
+                time.sleep(0.05)  # a writer replaced the files meanwhile: read meta.json again
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+        return None
+
+    @staticmethod
     def saved_count(dir: Path) -> int | None:
         """Articles in the index saved at ``dir``, from meta.json alone (None: no index there)."""
         try:
