@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -98,9 +99,13 @@ def free_bytes(path: str | Path) -> int | None:
         return None
 
 
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")  # numpy's tofile() on a full disk (no errno)
+_OTHER_CAUSES = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.EEXIST, errno.ENOTDIR, errno.EISDIR}
+
+
 def is_disk_full(exc: BaseException, path: str | Path | None = None) -> bool:
-    """Whether ``exc`` means the disk (or quota) is full. An engine error that names no cause
-    (tantivy's "index writer was killed") counts when ``path``'s file system is nearly full."""
+    """Whether ``exc`` means the disk (or quota) is full. An error that names no cause (tantivy's
+    "index writer was killed", a short write) counts when ``path``'s file system is nearly full."""
     if isinstance(exc, DiskFullError):
         return True
     if isinstance(exc, OSError) and exc.errno in _SPACE_ERRNOS:
@@ -108,9 +113,10 @@ def is_disk_full(exc: BaseException, path: str | Path | None = None) -> bool:
     if isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
         return True
     text = str(exc).lower()
-    if any(w in text for w in _SPACE_WORDS):
+    if any(w in text for w in _SPACE_WORDS) or _SHORT_WRITE.search(text):
         return True
-    if path is not None and isinstance(exc, (ValueError, OSError)) and "writer was killed" in text:
+    unexplained = "writer was killed" in text or (isinstance(exc, OSError) and exc.errno not in _OTHER_CAUSES)
+    if path is not None and isinstance(exc, (ValueError, OSError)) and unexplained:
         free = free_bytes(path)
         return free is not None and free < LOW_SPACE_BYTES
     return False
