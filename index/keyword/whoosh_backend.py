@@ -209,6 +209,8 @@ class WhooshIndex:
     def searcher(self):
         if self._searcher is None:
             self._searcher = self.ix.searcher(weighting=BM25())
+        elif not self._searcher.up_to_date():  # another process committed: a long-lived reader follows
+            self._searcher = self._searcher.refresh()
         return self._searcher
 
     # -- reading -------------------------------------------------------------------------------
