@@ -99,7 +99,7 @@ class ArchiveErrorsAsMessages(click.Group):
 @click.group(cls=ArchiveErrorsAsMessages, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", envvar=ENV_INDEX, default=default_index_dir, show_default="per-user data dir",
               type=click.Path(file_okay=False), help=f"Archive directory (also ${ENV_INDEX}).")
-@click.version_option("0.1.0", prog_name="search_cli.py")
+@click.version_option(package_name="unionkb", prog_name="search_cli.py")
 @click.pass_context
 def cli(ctx: click.Context, index_dir: str) -> None:
     """Ingest newspaper pages into an archive and search it.
@@ -404,45 +404,12 @@ def models_build(names):
 def export(ctx, out_dir, fmt, model, as_json):
     """Write the whole archive for a search cluster: OUT_DIR/mapping.json (the index
     mapping) and OUT_DIR/bulk-NNNN.ndjson (_bulk request bodies), streamed."""
-    import numpy as np
-
-    from index.export_opensearch import ExportError, article_record, export_opensearch
+    from index.archive import ArchiveError
 
     with open_archive(ctx) as archive:
-        model = None if model == "none" else (model or archive.best_model())
-        index = archive.vectors(model) if model else None
-        if model and index is None:
-            raise click.ClickException(f"no {model} vectors in this archive (see `search_cli.py embed`)")
-
-        def records():
-            batch = []
-            for sa in archive.store.iter_articles():
-                batch.append(sa)
-                if len(batch) == 500:
-                    yield from _records(batch)
-                    batch = []
-            yield from _records(batch)
-
-        def _records(batch):
-            ments = archive.store.mentions_for([s.id for s in batch])
-            for s in batch:
-                yield article_record(s.id, s.article, ments.get(s.id, ()))
-
-        def vectors(batch):
-            out = []
-            for rec in batch:
-                v = index.vectors_of(rec["id"])
-                if not len(v):
-                    out.append(None)
-                    continue
-                m = v.mean(axis=0)
-                out.append((m / max(float(np.linalg.norm(m)), 1e-12)).tolist())
-            return out
-
         try:
-            stats = export_opensearch(records(), out_dir, dim=index.dim if index else None,
-                                      vectors=vectors if index else None)
-        except ExportError as e:
+            model, stats = archive.export_opensearch(out_dir, model=model)
+        except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     summary = {"format": fmt, "out_dir": str(out_dir), "documents": stats.documents, "with_vector": stats.with_vector,
                "files": stats.files, "bytes": stats.bytes, "model": model}
@@ -497,8 +464,6 @@ def who(ctx, question, level, k, as_json):
       search_cli.py who '哪个省首次评选"工人发明家"'
       search_cli.py who 集体协商要约行动 --level county
     """
-    import dataclasses
-
     from index.archive import ArchiveError
 
     with open_archive(ctx) as archive:
@@ -507,7 +472,7 @@ def who(ctx, question, level, k, as_json):
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
-        _echo_json([dataclasses.asdict(a) for a in answers])
+        _echo_json([a.to_dict() for a in answers])
         return
     if not answers:
         click.echo("no region found for that")
@@ -546,28 +511,42 @@ def entities(ctx, etype, region, level, limit, as_json):
         click.echo(f"{r['articles']:5d} art {r['mentions']:5d} × {r['type']:8} {label}")
 
 
+def _founder_papers() -> list[str]:
+    from crawler.presets import PRESETS
+
+    return list(PRESETS)
+
+
 @cli.command()
 @click.argument("system", type=click.Choice(["grrb", "grrb-legacy", "founder"]))
 @click.option("--from", "date_from", required=True, help="First issue date (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, help="Last issue date (YYYY-MM-DD), inclusive.")
+@click.option("--paper", type=click.Choice(_founder_papers()),
+              help="founder only: which paper (ldwb 劳动午报 — the default, zjgrrb 浙江工人日报, sxgrb 陕西工人报).")
 @click.option("--base-url", help="Crawl a mirror or test server instead of the paper's own site.")
 @click.option("--redis", "redis_url", help="Share the queue and duplicate filter through Redis (redis://host:6379/0) "
               "so several crawler processes on several machines split the work.")
 @click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep crawl state here so an interrupted crawl resumes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, with a verdict per day.")
 @NO_WAIT
 @click.pass_context
-def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json, no_wait):
+def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, as_json, no_wait):
     """Fetch e-paper issues by date and add their articles to the archive as they arrive.
 
     \b
     SYSTEM: grrb         Workers' Daily, current e-paper (www.workercn.cn/papers/grrb)
             grrb-legacy  Workers' Daily, older issues (media.workercn.cn)
-            founder      Founder-system e-papers (劳动午报 and provincial papers)
+            founder      Founder-system e-papers: --paper ldwb | zjgrrb | sxgrb
 
     Polite by default (robots.txt, AutoThrottle, 2 requests per site at once, retries
     with back-off). Articles already stored are not fetched again.
+
+    \b
+    Exit status: 0  every day fetched, or the site says it had no issue
+                 1  a day that should have articles got none (one line per day on stderr)
+                 2  bad arguments
+                 3  the site is unreachable (checked before anything is fetched)
     """
     from datetime import date as _date
     from urllib.parse import urlparse
@@ -575,6 +554,7 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json,
     from tqdm import tqdm
 
     from crawler import settings as crawl_settings
+    from crawler.run import EXIT_FAILED, EXIT_UNREACHABLE, SiteUnreachable
     from crawler.run import crawl as run_crawl
     from pipeline.html import parse_fetched_page
 
@@ -582,6 +562,8 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json,
     end = _date.fromisoformat(_iso_date(date_to, "--to"))
     if end < start:
         raise click.BadParameter("must not be before --from", param_hint="--to")
+    if paper and system != "founder":
+        raise click.BadParameter(f"only for founder ({system} has one paper)", param_hint="--paper")
     overrides = None
     if base_url and urlparse(base_url).hostname in ("127.0.0.1", "localhost", "::1"):
         overrides = dict(crawl_settings.LOCAL_SERVER_OVERRIDES)  # our own test server: no throttling
@@ -594,22 +576,28 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json,
                         refresh=False)
         bar.update(0)
 
+    unreachable = ""
     with archive, archive.session(checkpoint=200) as session:
         def on_page(fp):
             session.add(parse_fetched_page(fp.body, fp.url, fp.encoding, fp.date, fp.page, fp.source))
 
         try:
             stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.store.has_url,
-                              jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress)
+                              jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress,
+                              paper=paper)
         except ValueError as e:
             raise click.ClickException(str(e)) from None
+        except SiteUnreachable as e:
+            unreachable = str(e)
         finally:
             bar.close()
+    if unreachable:
+        click.echo(f"crawl: {unreachable}", err=True)
+        ctx.exit(EXIT_UNREACHABLE)
     report = session.report
     if as_json:
         _echo_json({
-            "system": system, "pages_fetched": stats.pages_fetched, "article_pages": stats.article_pages,
-            "skipped_known": stats.skipped_known, "retries": stats.retries, "errors": dict(stats.errors),
+            **stats.as_dict(),
             "articles": report.articles, "added": report.added, "duplicates": report.duplicates,
             "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
         })
@@ -618,8 +606,54 @@ def crawl(ctx, system, date_from, date_to, base_url, redis_url, jobdir, as_json,
         click.echo(report.summary())
         for p in report.problems:
             click.echo(f"  skipped {p.origin}: {p.reason}")
-    if stats.pages_fetched == 0 and stats.error_count:
-        ctx.exit(1)
+    failures = stats.failures()
+    for line in failures:
+        click.echo(f"crawl: {line}", err=True)
+    if failures:
+        ctx.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1/localhost lets other machines read the archive.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option("--no-warm", is_flag=True, help="Start at once and load the embedding model on the first query.")
+@click.option("--json", "as_json", is_flag=True, help="Print {url, index, articles} as one JSON line once listening.")
+@click.pass_context
+def serve(ctx, host, port, no_warm, as_json):
+    """Serve the archive read-only over HTTP: search pages (Chinese, phone-friendly) and a
+    JSON API with the same field names as --json (/api/search, /api/who, /api/articles/ID,
+    /api/similar/ID, /api/entities, /api/stats; schema at /api/openapi.json).
+
+    \b
+    Example:
+      search_cli.py --index ./archive serve            # then open http://127.0.0.1:8000/
+    """
+    from index.archive import ArchiveError
+    from unionkb.web import bind, create_app
+    from unionkb.web import serve as run_server
+
+    try:
+        sock = bind(host, port)
+    except OSError as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        app = create_app(ctx.obj["index"], warm=not no_warm)
+    except ArchiveError as e:
+        sock.close()
+        raise click.ClickException(str(e)) from None
+    bound = sock.getsockname()
+    url = f"http://{'[' + bound[0] + ']' if ':' in bound[0] else bound[0]}:{bound[1]}/"
+    articles = app.state.live.articles()
+    if as_json:
+        click.echo(json.dumps({"url": url, "index": str(app.state.live.root), "articles": articles},
+                              ensure_ascii=False), nl=True)
+    else:
+        click.echo(f"serving {articles} articles from {app.state.live.root} at {url}  (Ctrl-C to stop)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: anyone who can reach this machine can read the archive", err=True)
+    sys.stdout.flush()
+    run_server(app, sock, access_log=not as_json)
 
 
 def main() -> None:

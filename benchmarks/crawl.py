@@ -3,6 +3,7 @@
 is the bottleneck.
 
     python benchmarks/crawl.py [--system grrb] [--days 40] [--pages 4] [--articles 5] [--delay 0]
+    python benchmarks/crawl.py --hostile
 
 The fixture sites (tests/fixtures/sites) are generated at the given size and served by a
 separate process (so server and crawler do not share a GIL); throttling is off
@@ -13,6 +14,11 @@ separate process (so server and crawler do not share a GIL); throttling is off
   3. crawl with parse_fetched_page as the callback → pages/s, and its ratio to (1).
 The slower of (1) and (2) is the bottleneck; (3) confirms it. `--delay` adds seconds per
 response at the server, to see how a slow origin shifts the balance.
+
+--hostile: peak resident memory and time of one crawl (python -m crawler.run, a child
+process) per case of the hostile site (tests/fixtures/sites/hostile.py) — a 100 MB page
+with and without Content-Length, a gzip bomb, a query-string loop, an endless chain of new
+pages, a slow drip — against a baseline crawl of one good page on the same server.
 """
 from __future__ import annotations
 
@@ -45,6 +51,57 @@ def start_server(root: Path, delay: float) -> tuple[subprocess.Popen, str]:
     return proc, base
 
 
+# Runs a module as __main__ and reports its peak resident memory when it exits.
+_PEAK_RSS = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
+)
+HOSTILE_CASES = [
+    ("baseline: one good page", ["content_1.htm"]),
+    ("100 MB page, Content-Length", ["content_2.htm"]),
+    ("100 MB page, streamed", ["content_3.htm"]),
+    ("gzip bomb (1 MB -> 1 GiB)", ["content_4.htm"]),
+    ("?loop=N self-links", ["content_5.htm"]),
+    ("endless chain of new pages", ["chain"]),
+    ("slow drip (never ends)", ["content_10.htm"]),
+    ("everything at once", []),
+]
+
+
+def hostile() -> None:
+    import re
+
+    print(f"hostile site, one crawl per case (crawler.run in a child process, DOWNLOAD_TIMEOUT 5 s, "
+          f"day budget {__import__('crawler.settings', fromlist=['x']).CRAWL_DAY_BUDGET})")
+    print(f"  {'case':30} {'peak RSS':>9} {'× base':>7} {'time':>7}  outcome")
+    baseline_kb = None
+    for label, only in HOSTILE_CASES:
+        cmd = [sys.executable, "-m", "tests.fixtures.sites.hostile", *[a for o in only for a in ("--only", o)]]
+        server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        base = server.stdout.readline().strip()
+        try:
+            t0 = time.perf_counter()
+            run = subprocess.run(
+                [sys.executable, "-c", _PEAK_RSS, "crawler.run", "founder", "--paper", "ldwb", "--from", "2023-04-03",
+                 "--to", "2023-04-03", "--base-url", base, "--local", "--out", "/dev/null",
+                 "-s", "DOWNLOAD_TIMEOUT=5", "-s", "LOG_LEVEL=ERROR"],
+                cwd=ROOT, capture_output=True, text=True, timeout=600,
+            )
+            elapsed = time.perf_counter() - t0
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        peak = re.search(r"PEAK_RSS_KB (\d+)", run.stderr)
+        kb = int(peak.group(1)) if peak else 0
+        baseline_kb = baseline_kb or kb
+        summary = next((line for line in run.stderr.splitlines() if line.startswith("founder")), run.stderr[-200:])
+        outcome = re.search(r"(\d+ articles).*errors: ([^;]*)", summary)
+        print(f"  {label:30} {kb / 1024:7.0f}MB {kb / baseline_kb:6.2f}× {elapsed:6.1f}s  "
+              f"{outcome.group(1) + ', errors: ' + outcome.group(2) if outcome else summary} (exit {run.returncode})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--system", default="grrb", choices=["grrb", "grrb-legacy", "founder"])
@@ -52,7 +109,11 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=4, help="pages per day (at most 6)")
     ap.add_argument("--articles", type=int, default=5, help="articles per page")
     ap.add_argument("--delay", type=float, default=0.0, help="seconds the server waits per response")
+    ap.add_argument("--hostile", action="store_true", help="peak memory per hostile-site case instead")
     args = ap.parse_args()
+    if args.hostile:
+        hostile()
+        return
 
     try:
         from pipeline.html import parse_fetched_page

@@ -1,4 +1,4 @@
-"""Scrapy crawler for union-newspaper e-papers (issue 4).
+"""Scrapy crawler for union-newspaper e-papers.
 
 Fetches and follows links only: each article page becomes a crawler.items.FetchedPage handed
 to a callback. Entry point: crawler.run.crawl(); settings: crawler.settings; one spider per

@@ -12,10 +12,13 @@ process (Scrapy refuses to mix the two modes).
 Also a small command line for worker processes (distributed crawls, tests, mirrors):
 
     python -m crawler.run grrb --from 2023-04-01 --to 2023-04-30 [--base-url URL]
-        [--redis redis://host:6379/0] [--jobdir DIR] [--out pages.jsonl] [--local] [-s KEY=VALUE]
+        [--paper ldwb|zjgrrb|sxgrb] [--redis redis://host:6379/0] [--jobdir DIR]
+        [--out pages.jsonl] [--local] [-s KEY=VALUE]
 
 It writes one JSON line per fetched article page (metadata, not the body). The full
-pipeline (parse, index, search) is driven by search_cli.py crawl.
+pipeline (parse, index, search) is driven by search_cli.py crawl. Exit status: 0 when
+every day was fetched or had no issue, 1 when a day that should have articles got none
+(one line per day on stderr), 2 for bad arguments, 3 when a site host is unreachable.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from scrapy.settings import Settings
 from crawler import settings as default_settings
 from crawler.items import CrawlStats, FetchedPage
 from crawler.links import parse_day
+from crawler.presets import founder_preset
 from crawler.spiders.base import EpaperSpider, never_known
 from crawler.spiders.founder import FounderSpider
 from crawler.spiders.grrb import GrrbSpider
@@ -83,9 +87,20 @@ def build_settings(
     return s
 
 
-def _check_args(system: str, start: date, end: date) -> tuple[type[EpaperSpider], date, date]:
+class SiteUnreachable(Exception):
+    """A site host did not accept a connection before the crawl started; str() is one line."""
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+def _check_args(system: str, start: date, end: date, paper: str | None = None) -> tuple[type[EpaperSpider], date, date]:
     if system not in SYSTEMS:
         raise ValueError(f"system: unknown {system!r}; choose one of {', '.join(SYSTEMS)}")
+    if paper is not None and system == "founder":
+        founder_preset(paper)  # ValueError naming --paper
+    elif paper is not None and system != "grrb-legacy":
+        raise ValueError(f"--paper: {system} has one paper; --paper is for founder and grrb-legacy")
     start, end = parse_day(start, "start"), parse_day(end, "end")
     if end < start:
         raise ValueError(f"end: {end} is before start {start}")
@@ -104,9 +119,10 @@ async def crawl_async(
     redis_url: str | None = None,
     settings: dict | None = None,
     progress: Callable[[CrawlStats], None] | None = None,
+    paper: str | None = None,
 ) -> CrawlStats:
     """crawl() for callers already inside an asyncio event loop."""
-    spidercls, start, end = _check_args(system, start, end)
+    spidercls, start, end = _check_args(system, start, end, paper)
     runner = AsyncCrawlerRunner(
         build_settings(start, end, jobdir=jobdir, redis_url=redis_url, overrides=settings)
     )
@@ -141,10 +157,13 @@ async def crawl_async(
             known_url=known_url,
             progress=progress,
             crawl_stats=stats,
+            **({"paper": paper} if paper is not None else {}),
         )
     finally:
         if handles_sigint:
             loop.remove_signal_handler(signal.SIGINT)
+    if stats.unreachable:
+        raise SiteUnreachable(stats.unreachable)
     return stats
 
 
@@ -160,18 +179,24 @@ def crawl(
     redis_url: str | None = None,
     settings: dict | None = None,
     progress: Callable[[CrawlStats], None] | None = None,
+    paper: str | None = None,
 ) -> CrawlStats:
     """Crawl `system` ("grrb" | "grrb-legacy" | "founder") for issues start..end inclusive,
-    calling on_page(FetchedPage) for every article page fetched; returns the counts.
+    calling on_page(FetchedPage) for every article page fetched; returns the counts, with
+    a verdict per day (stats.days) and stats.failures() naming what a scheduler must hear.
 
-    base_url: a mirror or test server for the whole system (for grrb also the JSON index).
+    paper: founder preset (crawler.presets: ldwb, zjgrrb, sxgrb; default ldwb), or the
+      legacy host's paper code (grrb, jlgrb, lnzgb …).
+    base_url: a mirror or test server for the whole system (for grrb also the JSON index);
+      it overrides the preset's site.
     known_url(url) → True: that article page is already stored and is never requested.
     jobdir: Scrapy JOBDIR; an interrupted crawl resumes where it stopped.
     redis_url: scrapy-redis scheduler + duplicate filter shared by every process given the
       same URL, system and dates; on_page runs in whichever process fetched the page.
     settings: Scrapy setting overrides (crawler.settings.LOCAL_SERVER_OVERRIDES for a local server).
     progress(stats): called as responses, articles and errors come in.
-    Raises ValueError (one line, naming the argument) for bad arguments.
+    Raises ValueError (one line, naming the argument) for bad arguments, and
+    SiteUnreachable (one line) when a site host refuses connections before anything is fetched.
     """
     try:
         asyncio.get_running_loop()
@@ -183,7 +208,7 @@ def crawl(
         crawl_async(
             system, start, end, on_page,
             base_url=base_url, known_url=known_url, jobdir=jobdir, redis_url=redis_url,
-            settings=settings, progress=progress,
+            settings=settings, progress=progress, paper=paper,
         )
     )
 
@@ -209,12 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     @click.option("--from", "start", required=True, help="first issue date, YYYY-MM-DD")
     @click.option("--to", "end", required=True, help="last issue date, YYYY-MM-DD")
     @click.option("--base-url", help="mirror or test server standing in for the site")
+    @click.option("--paper", help="founder: ldwb | zjgrrb | sxgrb; grrb-legacy: paper code (grrb, lnzgb …)")
     @click.option("--redis", "redis_url", help="redis://host:port/db — share the queue with other processes")
     @click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path), help="resume state directory")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="JSON lines file (default stdout)")
     @click.option("--local", is_flag=True, help="no throttling (for a local mirror or test server)")
     @click.option("-s", "--set", "pairs", multiple=True, help="Scrapy setting KEY=VALUE (repeatable)")
-    def command(system, start, end, base_url, redis_url, jobdir, out, local, pairs):
+    def command(system, start, end, base_url, paper, redis_url, jobdir, out, local, pairs):
         try:
             overrides = dict(default_settings.LOCAL_SERVER_OVERRIDES) if local else {}
             overrides.update(_parse_setting(p) for p in pairs)
@@ -232,10 +258,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stats = crawl(
                 system, first, last, on_page,
-                base_url=base_url, jobdir=jobdir, redis_url=redis_url, settings=overrides,
+                base_url=base_url, jobdir=jobdir, redis_url=redis_url, settings=overrides, paper=paper,
             )
         except ValueError as exc:
             raise click.UsageError(str(exc))
+        except SiteUnreachable as exc:
+            click.echo(f"crawl: {exc}", err=True)
+            return EXIT_UNREACHABLE
         except (asyncio.CancelledError, KeyboardInterrupt):
             click.echo("crawl: aborted", err=True)
             raise click.Abort()
@@ -243,15 +272,18 @@ def main(argv: list[str] | None = None) -> int:
             if out:
                 sink.close()
         click.echo(stats.summary(), err=True)
+        for line in stats.failures():
+            click.echo(f"crawl: {line}", err=True)
+        return EXIT_FAILED if stats.failures() else EXIT_OK
 
     try:
-        command.main(args=argv, prog_name="python -m crawler.run", standalone_mode=False)
+        code = command.main(args=argv, prog_name="python -m crawler.run", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Abort:
         return 130
-    return 0
+    return code or EXIT_OK
 
 
 if __name__ == "__main__":

@@ -237,6 +237,14 @@ KEYWORD_DIR = "keyword"
 
 
 class Archive:
+    """One archive directory: the article store (the source of truth), a keyword index and
+    passage vectors per embedding model, kept in step. A facade: search is done by
+    :class:`index.searcher.HybridSearcher`, ingest by :class:`index.ingest.IngestSession`.
+
+    >>> # with Archive.open("./archive") as archive:
+    >>> #     archive.search("马背送学", k=3)[0].title
+    """
+
     def __init__(self, root: Path, store: ArticleStore, config: dict):
         self.root = root
         self.store = store
@@ -864,6 +872,23 @@ class Archive:
                 d["name"], d["level"], d["parents"] = region_name(value), region_level(value), region_parents(value)
             out.append(d)
         return out
+
+    def export_opensearch(self, out_dir: str | Path, model: str | None = None):
+        """Write the archive as an OpenSearch mapping plus _bulk files; returns (model, stats).
+
+        ``model``: whose vectors to include, pooled per article (default: the best the
+        archive has; ``"none"`` for none).
+        """
+        from index.export_opensearch import ExportError, export_store
+
+        model = None if model == "none" else (model or self.best_model())
+        index = self.vectors(model) if model else None
+        if model and index is None:
+            raise ArchiveError(f"no {model} vectors in this archive (embed them first)")
+        try:
+            return model, export_store(self.store, Path(out_dir), index)
+        except ExportError as e:
+            raise ArchiveError(str(e)) from None
 
     def stats(self) -> dict:
         s = self.store.stats()

@@ -278,3 +278,47 @@ def export_opensearch(
     writer.close()
     stats.files, stats.bytes = writer.names, writer.total
     return stats
+
+
+def store_records(store, batch_size: int = 500) -> Iterator[dict]:
+    """Every stored article as an export record (with its entity lists), streamed in batches."""
+    batch: list = []
+
+    def flush(batch):
+        ments = store.mentions_for([s.id for s in batch])
+        for s in batch:
+            yield article_record(s.id, s.article, ments.get(s.id, ()))
+
+    for sa in store.iter_articles():
+        batch.append(sa)
+        if len(batch) == batch_size:
+            yield from flush(batch)
+            batch = []
+    yield from flush(batch)
+
+
+def pooled_vectors(index) -> VectorFn:
+    """One vector per article for the export: the normalised mean of its passage vectors."""
+    import numpy as np
+
+    def vectors(batch: list[dict]) -> list[list[float] | None]:
+        out: list[list[float] | None] = []
+        for rec in batch:
+            v = index.vectors_of(rec["id"])
+            if not len(v):
+                out.append(None)
+                continue
+            m = v.mean(axis=0)
+            out.append((m / max(float(np.linalg.norm(m)), 1e-12)).tolist())
+        return out
+
+    return vectors
+
+
+def export_store(store, out_dir: Path, vector_index=None, index_name: str = "unionkb-articles") -> ExportStats:
+    """The whole store (and, given a vector index, one pooled vector per article) as
+    OpenSearch mapping and _bulk files in ``out_dir``."""
+    return export_opensearch(store_records(store), out_dir,
+                             dim=vector_index.dim if vector_index is not None else None,
+                             vectors=pooled_vectors(vector_index) if vector_index is not None else None,
+                             index_name=index_name)

@@ -286,6 +286,22 @@ class ArticleStore:
     def ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM articles")}
 
+    def headlines(self, ids: Iterable[str]) -> dict[str, dict]:
+        """{id: {id, title, date, source, kind, page}} without the bodies (cheap for long lists)."""
+        ids = list(ids)
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT id, title, date, source, kind, page FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
+            for r in self.db.execute(q, chunk):
+                out[r["id"]] = dict(r)
+        return out
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process's ingest) commits: a cheap
+        way for a long-lived reader to notice new articles."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
     def has_url(self, url: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE url = ? LIMIT 1", (url,)).fetchone() is not None
 

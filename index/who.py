@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Protocol, Sequence
 
 from pipeline.regions import ancestors, descendant_codes, find_units, is_within, region_by_code, unit_at_level
@@ -68,6 +68,11 @@ class WhoCandidate:
 
 @dataclass(frozen=True)
 class WhoAnswer:
+    """One region whose organisation did what a ``who`` question asks, with the evidence.
+
+    >>> # archive.who("哪个县推出了马背送学？")[0].to_dict()["region"]  →  '肃北蒙古族自治县'
+    """
+
     region: str  # full official name, e.g. 肃北蒙古族自治县
     level: str
     parents: list[str]  # names top-down, e.g. ["甘肃省", "酒泉市"]
@@ -82,6 +87,10 @@ class WhoAnswer:
     evidence_start: int = 0
     evidence_end: int = 0
     ambiguous: list[str] = field(default_factory=list)  # other codes the place name could mean
+
+    def to_dict(self) -> dict:
+        """The stable JSON shape of ``who --json`` and the web API."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def _parse_founder(page: _Page) -> _Parsed:
     p.date = parse_date(prop.get("date") or _one_line(page.first("founder-date")))
     m = _PAGE_LABEL.search(prop.get("nodename", ""))
     if m:
-        p.page = normalize_page(m.group(1))
+        p.page = normalize_page(m.group(1) or m.group(2))
     return p
 
 
@@ -228,7 +228,8 @@ _GRRB_CURRENT = re.compile(r"/papers/(?P<paper>[a-z]+)/(?P<y>\d{4})/(?P<m>\d{2})
 _GRRB_LEGACY = re.compile(r"/(?P<paper>[a-z]+)/(?P<y>\d{4})_(?P<m>\d{2})/(?P<d>\d{2})/GR(?P<page>\d{2})(?P<seq>\d{2})\.htm", re.I)
 _DATED_PATH = re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})/(?P<d>\d{2})/")
 _PAPER_CODES = {"grrb": "工人日报"}
-_PAGE_LABEL = re.compile(r"第\s*(\d{1,3})\s*版")
+# 第03版:工会 (劳动午报, 陕西工人报) or 00003版:职业·教育 (浙江工人日报 pads to five digits)
+_PAGE_LABEL = re.compile(r"第\s*(\d{1,3})\s*版|(?<!\d)(\d{5})版")
 
 
 def _fill_from_page_text(p: _Parsed, soup: BeautifulSoup) -> None:
@@ -241,7 +242,7 @@ def _fill_from_page_text(p: _Parsed, soup: BeautifulSoup) -> None:
     if not p.page and p.profile == "founder":
         m = _PAGE_LABEL.search(text[:3000])  # 第03版:工会 in the page chrome
         if m:
-            p.page = normalize_page(m.group(1))
+            p.page = normalize_page(m.group(1) or m.group(2))
 
 
 def _fill_from_url(p: _Parsed, url: str | None) -> None:

@@ -1,4 +1,5 @@
-"""`search_cli.py crawl` end to end: real spiders against fixture sites on 127.0.0.1, into the archive."""
+"""`search_cli.py crawl` end to end: real spiders against fixture sites on 127.0.0.1, into the
+archive; Founder presets, the per-day JSON summary and the exit status."""
 import json
 import unicodedata
 
@@ -37,7 +38,7 @@ def test_crawled_articles_land_in_the_store_with_provenance_and_are_searchable(t
     base, manifest, hits = site
     r = crawl(tmp_path / "idx", system, base, manifest)
     assert r.exit_code == 0, r.output
-    summary = json.loads(r.output)
+    summary = json.loads(r.stdout)
     expected = [a for a in manifest["systems"][system]["articles"] if not a.get("truncated")]
     assert summary["added"] >= len(expected) - 1  # the truncated page may or may not keep a body
     with Archive.open(tmp_path / "idx") as ar:
@@ -60,6 +61,93 @@ def test_crawled_articles_land_in_the_store_with_provenance_and_are_searchable(t
     before = len(hits)
     r = crawl(tmp_path / "idx", system, base, manifest)
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["added"] == 0
+    assert json.loads(r.stdout)["added"] == 0
     again = {h.path for h in hits[before:]} & {p for p in article_paths if base + p in by_url}
     assert again == set()
+
+
+def crawl_site(index, manifest, base, key, *extra):
+    site = manifest["systems"][key]
+    days = manifest["days"]
+    paper = ["--paper", site["paper"]] if site["paper"] else []
+    return CliRunner().invoke(cli, ["--index", str(index), "crawl", site["system"], *paper, "--from", days[0],
+                                    "--to", days[-1], "--base-url", base + site["base_path"], "--json", *extra])
+
+
+@pytest.mark.parametrize("key", ["founder:zjgrrb", "founder:sxgrb"])
+def test_founder_presets_store_publication_and_page_with_every_article(tmp_path, site, key):
+    base, manifest, _hits = site
+    r = crawl_site(tmp_path / "idx", manifest, base, key)
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    expected = manifest["systems"][key]["articles"]
+    assert summary["paper"] == manifest["systems"][key]["paper"] and summary["added"] == len(expected)
+    assert [d["status"] for d in summary["days"]] == ["ok"] * len(manifest["days"])
+    with Archive.open(tmp_path / "idx") as ar:
+        by_url = {sa.article.url: sa.article for sa in ar.store.iter_articles()}
+    for exp in expected:
+        art = by_url[base + exp["path"]]
+        assert (art.source, art.page, art.date) == (exp["source"], exp["page"], exp["date"])
+        assert norm(art.title) == norm(exp["title"])
+        assert norm(exp["paragraphs"][0])[:20] in norm(art.body)
+
+
+def test_json_summary_has_a_verdict_and_counts_per_day(tmp_path, site):
+    base, manifest, _hits = site
+    r = crawl_site(tmp_path / "idx", manifest, base, "grrb")
+    summary = json.loads(r.stdout)
+    days = {d["day"]: d for d in summary["days"]}
+    assert list(days) == manifest["days"]
+    articles = manifest["systems"]["grrb"]["articles"]
+    for day, d in days.items():
+        assert d["status"] == "ok" and d["articles"] == sum(a["date"] == day for a in articles)
+        assert d["pages"] >= d["articles"] + 2 and d["skipped_known"] == 0
+    assert days["2023-04-04"]["errors"] == {"http_404": 1}  # the withdrawn article
+    assert summary["failures"] == [] and summary["errors"]["http_404"] == 1
+    again = json.loads(crawl_site(tmp_path / "idx", manifest, base, "grrb").stdout)
+    assert [d["skipped_known"] for d in again["days"]] == [days[d]["articles"] for d in manifest["days"]]
+
+
+def test_a_day_with_nothing_fetched_ends_the_crawl_with_status_1_and_one_line(tmp_path):
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    for layout in manifest["systems"]["founder:zjgrrb"]["layouts"]:
+        if "/2023-04/04/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    base, stop, _hits = serve(root)
+    try:
+        r = crawl_site(tmp_path / "idx", manifest, base, "founder:zjgrrb")
+    finally:
+        stop()
+    assert r.exit_code == 1
+    line = "crawl: 2023-04-04: no article page fetched: the index lists the day but its layout page failed (http_404=1)"
+    assert r.stderr.strip().splitlines()[-1] == line
+    assert json.loads(r.stdout)["failures"] == [line.removeprefix("crawl: ")]
+
+
+def test_a_day_without_an_issue_is_not_an_error(tmp_path, site):
+    base, _manifest, _hits = site
+    r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "founder", "--from", "2023-04-05",
+                                 "--to", "2023-04-06", "--base-url", base, "--json"])
+    assert r.exit_code == 0, r.output
+    days = json.loads(r.stdout)["days"]
+    assert [(d["day"], d["status"]) for d in days] == [("2023-04-05", "ok"), ("2023-04-06", "no_issue")]
+
+
+def test_unreachable_base_url_is_one_line_and_status_3(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "grrb", "--from", "2023-04-03",
+                                 "--to", "2023-04-03", "--base-url", f"http://127.0.0.1:{port}"])
+    assert r.exit_code == 3
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)")
+
+
+def test_paper_is_only_for_founder(tmp_path):
+    r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "grrb", "--paper", "zjgrrb",
+                                 "--from", "2023-04-03", "--to", "2023-04-03"])
+    assert r.exit_code == 2 and "--paper" in r.stderr and "Traceback" not in r.output

@@ -1,5 +1,6 @@
-"""The e-paper crawler against a real HTTP server on 127.0.0.1 serving fixture sites for all
-three systems (tests/fixtures/sites): delivery, incremental re-crawls, errors, retries,
+"""The e-paper crawler against a real HTTP server on 127.0.0.1 serving fixture sites shaped
+like the real ones (tests/fixtures/sites): delivery, links followed as given, built URLs
+with fallbacks, day verdicts and exit status, incremental re-crawls, errors, retries,
 robots.txt, JOBDIR resume. Throttling is off (LOCAL_SERVER_OVERRIDES), nothing else is faked."""
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import html
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +22,10 @@ from scrapy import Selector
 from crawler import settings as crawler_settings
 from crawler.items import FetchedPage
 from crawler.links import (
+    IndexedPage,
+    LinkScope,
+    canonical_url,
+    day_index_pages,
     days_between,
     founder_ref,
     grrb_ref,
@@ -29,12 +36,13 @@ from crawler.links import (
     rebase,
 )
 from crawler.middlewares import backoff_delay
-from crawler.run import crawl, main
+from crawler.run import SiteUnreachable, crawl, main
 from tests.fixtures.sites.make_sites import build_sites
 from tests.fixtures.sites.server import serve
 
 REPO = Path(__file__).resolve().parents[1]
-SYSTEMS = ("grrb", "grrb-legacy", "founder")
+SYSTEMS = ("grrb", "grrb-legacy", "founder")  # the sites that also carry the deliberate trouble
+SITES = (*SYSTEMS, "founder:zjgrrb", "founder:sxgrb")  # every fixture site, Founder presets included
 FAST = crawler_settings.LOCAL_SERVER_OVERRIDES
 
 
@@ -48,14 +56,18 @@ def _range(manifest) -> tuple[date, date]:
     return date.fromisoformat(manifest["days"][0]), date.fromisoformat(manifest["days"][-1])
 
 
-def _run(root: Path, manifest: dict, system: str, **kwargs):
-    """One crawl against a fresh server (fresh 500-once counters); returns pages, stats,
-    hits, base URL."""
+def _run(root: Path, manifest: dict, key: str, **kwargs):
+    """One crawl of the site `key` against a fresh server (fresh 500-once counters);
+    returns pages, stats, hits, and the server's base URL (article paths join to it)."""
+    site = manifest["systems"][key]
     base, stop, hits = serve(root)
     pages: list[FetchedPage] = []
+    if site["paper"]:
+        kwargs.setdefault("paper", site["paper"])
     try:
         start, end = kwargs.pop("range", _range(manifest))
-        stats = crawl(system, start, end, pages.append, base_url=base, settings={**FAST, **kwargs.pop("settings", {})}, **kwargs)
+        stats = crawl(site["system"], start, end, pages.append, base_url=base + site["base_path"],
+                      settings={**FAST, **kwargs.pop("settings", {})}, **kwargs)
     finally:
         stop()
     return pages, stats, list(hits), base
@@ -64,26 +76,48 @@ def _run(root: Path, manifest: dict, system: str, **kwargs):
 @pytest.fixture(scope="module")
 def first_crawls(sites):
     root, manifest = sites
-    return {system: _run(root, manifest, system) for system in SYSTEMS}
+    return {key: _run(root, manifest, key) for key in SITES}
 
 
 # ----------------------------------------------------------------------------- delivery
 
-@pytest.mark.parametrize("system", SYSTEMS)
-def test_every_article_page_delivered_once_with_date_page_system(sites, first_crawls, system):
+@pytest.mark.parametrize("key", SITES)
+def test_every_article_page_delivered_once_with_date_page_system(sites, first_crawls, key):
     root, manifest = sites
-    site = manifest["systems"][system]
-    pages, stats, _hits, base = first_crawls[system]
+    site = manifest["systems"][key]
+    pages, stats, _hits, base = first_crawls[key]
     expected = {base + a["path"]: a for a in site["articles"]}
     urls = [p.url for p in pages]
     assert len(urls) == len(set(urls)), "an article page was delivered twice"
     assert set(urls) == set(expected)
     for p in pages:
         a = expected[p.url]
-        assert (p.date, p.page, p.system, p.source) == (a["date"], a["page"], system, site["source"])
+        assert (p.date, p.page, p.system, p.source) == (a["date"], a["page"], site["system"], site["source"])
         assert p.body == (root / a["path"].lstrip("/")).read_bytes()
     assert stats.article_pages == len(expected)
     assert stats.finish_reason == "finished"
+    assert stats.failures() == []
+    assert {d.status for d in stats.days.values()} == {"ok"}
+    assert stats.paper == site["paper"] or site["system"] != "founder"
+
+
+@pytest.mark.parametrize("key", SITES)
+def test_only_the_real_url_forms_are_asked_for(sites, first_crawls, key):
+    # Every request the crawler made was for a page the site has (or one the fixture
+    # lists as missing, or a built URL's first form that the site answered 404 to).
+    root, manifest = sites
+    site = manifest["systems"][key]
+    _pages, stats, hits, _base = first_crawls[key]
+    expected_404 = set(site["missing"]) | {p for p in site["extra"] if not (root / p.lstrip("/")).exists()}
+    probes = {h.path for h in hits if h.status == 404} - expected_404
+    if key == "founder:sxgrb":  # no period.xml: each day's front page is found by its name
+        assert all(p.endswith("/period.xml") for p in probes), probes
+        assert stats.url_forms == {"node_1.htm": len(manifest["days"])}
+    else:
+        assert probes == set(), probes
+    if key == "grrb":  # one day's index gives bare page numbers: the spider built the URLs
+        assert stats.url_forms == {"unpadded": len(manifest["systems"]["grrb"]["layouts"]) // len(manifest["days"])}
+    assert not {h.path for h in hits} & set(site["never"])
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
@@ -208,23 +242,175 @@ def test_failing_callback_is_counted_and_the_crawl_goes_on(sites):
     assert stats.finish_reason == "finished"
 
 
+# ----------------------------------------------------------------------------- links and built URLs
+
+def test_links_are_followed_as_given_but_only_onto_the_papers_own_pages(sites, first_crawls):
+    _root, manifest = sites
+    site = manifest["systems"]["grrb"]
+    pages, stats, hits, _base = first_crawls["grrb"]
+    # The absolute link to www.workercn.cn was moved onto the mirror and fetched there.
+    first = site["articles"][0]["path"]
+    assert [h.status for h in hits if h.path == first] == [200]
+    # An article linked twice (once with ?spm=…#top) was asked for once, under its plain URL.
+    counts = Counter(h.path for h in hits)
+    assert all(n == 1 for path, n in counts.items() if "/news-" in path and path not in site["flaky"])
+    assert not any("?" in p.url or "#" in p.url for p in pages)
+    # javascript:, file:, mailto: and the other site's link were never followed.
+    assert site["never"] and not {h.path for h in hits} & set(site["never"])
+    assert stats.ignored_links["scheme"] >= 3 and stats.ignored_links["offsite"] >= 1
+
+
+def test_padded_copy_is_crawled_through_the_fallback_form_and_it_is_recorded(tmp_path):
+    root = tmp_path / "sites"
+    manifest = build_sites(root, grrb_padded=True)
+    pages, stats, hits, base = _run(root, manifest, "grrb")
+    site = manifest["systems"]["grrb"]
+    assert {p.url for p in pages} == {base + a["path"] for a in site["articles"]}
+    assert all("/01/" in path or "/02/" in path for path in site["layouts"])
+    # The day whose index gives bare numbers: unpadded asked first (404), then padded.
+    unpadded_misses = [h.path for h in hits if h.status == 404 and h.path.endswith("/page.html")]
+    assert unpadded_misses and all(path.split("/")[-2] in ("1", "2") for path in unpadded_misses)
+    assert stats.url_forms["padded"] == 2 and stats.day("2023-04-04").url_form == "padded"
+    # Probing is not an error, and every day did its job.
+    assert stats.errors["http_404"] == len(site["missing"])
+    assert stats.failures() == []
+
+
+def test_founder_front_page_is_found_by_trying_its_names(sites, monkeypatch):
+    # 浙江工人日报 without its period.xml, and a preset that tries node_1.htm first: the site
+    # has no node_1.htm (its front page is node_2.htm), so node_2.htm must be asked next.
+    from crawler import presets
+
+    root, manifest = sites
+    zj = presets.PRESETS["zjgrrb"]
+    monkeypatch.setitem(presets.PRESETS, "zjgrrb", presets.FounderPreset(
+        zj.name, zj.source, zj.base_url, zj.issue_dir, zj.hosts, front_pages=("node_1.htm", "node_2.htm")))
+    period = root / "html/2023-04/period.xml"
+    saved = period.read_bytes()
+    period.unlink()
+    try:
+        pages, stats, hits, _base = _run(root, manifest, "founder:zjgrrb")
+    finally:
+        period.write_bytes(saved)
+    assert len(pages) == len(manifest["systems"]["founder:zjgrrb"]["articles"])
+    assert stats.url_forms == {"node_2.htm": len(manifest["days"])}
+    assert sorted(h.path for h in hits if h.status == 404) == sorted(
+        ["/html/2023-04/period.xml"] + [f"/html/{d[:7]}/{d[8:]}/node_1.htm" for d in manifest["days"]])
+    assert stats.errors == Counter({"http_404": 1}) and stats.failures() == []
+
+
+# ----------------------------------------------------------------------------- day verdicts
+
+def test_day_whose_layout_pages_are_all_missing_fails_with_one_line(tmp_path):
+    # What the old spider did to the real site: the index lists the pages, every layout
+    # page it asks for answers 404, nothing is stored. That day must fail, by name.
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    for layout in manifest["systems"]["grrb"]["layouts"]:
+        if "/2023/04/04/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    _pages, stats, _hits, _base = _run(root, manifest, "grrb")
+    day = stats.days["2023-04-04"]
+    assert day.status == "failed" and day.articles == 0
+    assert stats.days["2023-04-03"].status == stats.days["2023-04-05"].status == "ok"
+    assert stats.failures() == [
+        "2023-04-04: no article page fetched: the index lists the day but all 2 layout pages failed (http_404=2)"
+    ]  # the bare-number pages were asked in both forms; only the last answer counts
+
+
+def test_days_without_an_issue_are_reported_as_such_not_as_errors(sites):
+    root, manifest = sites
+    start, end = _range(manifest)
+    after = (end + timedelta(days=1)).isoformat()
+    # grrb: index.json says the last fixture day is the latest issue.
+    _p, grrb, _h, _b = _run(root, manifest, "grrb", range=(start, end + timedelta(days=2)))
+    assert grrb.days[after].status == "no_issue" and "latest issue" in grrb.days[after].reason
+    # founder: period.xml does not list the day.
+    _p, founder, _h, _b = _run(root, manifest, "founder", range=(start, end + timedelta(days=1)))
+    assert founder.days[after].status == "no_issue" and founder.days[after].reason == "not listed in period.xml"
+    # legacy (no index): the front page answers 404.
+    legacy_day = end + timedelta(days=3)
+    _p, legacy, _h, _b = _run(root, manifest, "grrb-legacy", range=(legacy_day, legacy_day))
+    assert legacy.days[legacy_day.isoformat()].status == "no_issue"
+    for stats, day in ((grrb, after), (founder, after), (legacy, legacy_day.isoformat())):
+        assert stats.failures() == [] and not stats.days[day].errors
+
+
+def test_unreadable_day_index_and_no_front_page_is_a_failure(tmp_path):
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    (root / "paper/grrb/2023/04/04.json").write_text("<html>maintenance</html>", encoding="utf-8")
+    for layout in manifest["systems"]["grrb"]["layouts"]:
+        if "/2023/04/04/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    _pages, stats, _hits, _base = _run(root, manifest, "grrb")
+    assert stats.days["2023-04-04"].status == "failed"
+    assert "day index unreadable (lists no pages)" in stats.failures()[0]
+
+
+def test_a_wrong_base_path_is_a_failure_not_a_string_of_quiet_days(sites):
+    root, manifest = sites
+    base, stop, _hits = serve(root)
+    try:
+        stats = crawl("grrb", *_range(manifest), lambda p: None, base_url=base + "/no-such-mirror", settings=FAST)
+    finally:
+        stop()
+    assert stats.article_pages == 0
+    assert stats.failures() == [
+        f"nothing fetched and index.json answers 404: is the base URL {base}/no-such-mirror right?"
+    ]
+
+
+def test_unreachable_base_url_is_detected_before_the_crawl(capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    with pytest.raises(SiteUnreachable, match=rf"^http://127.0.0.1:{port}: unreachable \(connection to 127.0.0.1:{port} refused\)$"):
+        crawl("founder", date(2023, 4, 3), date(2023, 4, 3), lambda p: None, base_url=f"http://127.0.0.1:{port}", settings=FAST)
+    assert time.monotonic() - t0 < 10
+    assert main(["grrb", "--from", "2023-04-03", "--to", "2023-04-03", "--base-url", f"http://127.0.0.1:{port}", "--local"]) == 3
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)")
+
+
+def test_command_line_exit_status_names_the_failed_day(tmp_path, capsys):
+    root = tmp_path / "sites"
+    manifest = build_sites(root)
+    for layout in manifest["systems"]["founder"]["layouts"]:
+        if "/2023-04/05/" in layout:
+            (root / layout.lstrip("/")).unlink()
+    base, stop, _hits = serve(root)
+    try:
+        code = main(["founder", "--paper", "ldwb", "--from", "2023-04-03", "--to", "2023-04-05", "--base-url", base,
+                     "--out", str(tmp_path / "pages.jsonl"), "--local"])
+    finally:
+        stop()
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("crawl: 2023-04-05: no article page fetched: "
+                       "the index lists the day but its layout page failed (http_404=1)")
+
+
 # ----------------------------------------------------------------------------- incremental
 
-@pytest.mark.parametrize("system", SYSTEMS)
-def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_crawls, system):
+@pytest.mark.parametrize("key", SITES)
+def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_crawls, key):
     root, manifest = sites
-    first_pages, _stats, _hits, _base = first_crawls[system]
-    article_paths = {a["path"] for a in manifest["systems"][system]["articles"]}
+    first_pages, _stats, _hits, _base = first_crawls[key]
+    article_paths = {a["path"] for a in manifest["systems"][key]["articles"]}
     # The store keys articles by URL; the new server has a new port, so compare by path.
     stored_paths = {p.url.split("/", 3)[3] for p in first_pages}
     pages, stats, hits, _base = _run(
-        root, manifest, system, known_url=lambda url: url.split("/", 3)[3] in stored_paths
+        root, manifest, key, known_url=lambda url: url.split("/", 3)[3] in stored_paths
     )
     assert pages == []
     assert not {h.path for h in hits} & article_paths
     assert stats.skipped_known == len(article_paths)
     # Layout pages are read again (that is how new articles would be found).
-    assert {h.path for h in hits} >= set(manifest["systems"][system]["layouts"])
+    assert {h.path for h in hits} >= set(manifest["systems"][key]["layouts"])
+    # A day whose articles are all stored already did its job.
+    assert stats.failures() == [] and {d.status for d in stats.days.values()} == {"ok"}
 
 
 @pytest.mark.parametrize(
@@ -375,19 +561,47 @@ def test_e_paper_urls_say_kind_date_and_page():
     ref = founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/content_261.htm")
     assert (ref.kind, ref.date, ref.page) == ("article", "2014-09-25", None)
     assert founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/node_2.htm").kind == "layout"
+    # The real URL forms of the other Founder-style union papers.
+    assert founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm?div=-1") == \
+        founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm")
+    assert founder_ref("http://szb.sxworker.com/m/content/1991-06/20/070642.html").date == "1991-06-20"
+    assert founder_ref("http://szb.sxworker.com/content/2004-07/29/347565.html").kind == "article"
+    ref = founder_ref("http://paper.sxworker.com/xpaper/news/624/3054/26593-1.shtml")
+    assert (ref.kind, ref.date) == ("article", None)  # the layout page that links it gives the day
+    assert founder_ref("http://szb.sxworker.com/content/2004-07/29/index.html") is None
     assert page_label("第03版：工会 3上一版") == "03" and page_label("第3版") == "03" and page_label("要闻") is None
+    assert page_label("00003版:职业·教育") == "03" and page_label("第8835期:第02版 综合") == "02"
+    assert page_label("3上一版 下一版4") is None
 
 
 def test_day_index_gives_page_numbers_in_any_shape():
     assert pages_in_day_index({"pages": ["01", 2, "http://h/papers/grrb/2023/04/03/03/page.html"]}) == ["01", "02", "03"]
     assert pages_in_day_index({"pages": [{"pageNo": "1", "pageUrl": "x"}, {"pdf": "/grrb2023040304.pdf"}]}) == ["01", "04"]
     assert pages_in_day_index({"pages": []}) == [] and pages_in_day_index(["01"]) == []
+    # A page URL the index gives is kept as given, to be followed; a bare number has none.
+    assert day_index_pages({"pages": [{"pageNo": 2, "pageUrl": "/papers/grrb/2016/01/22/2/page.html"}, 3]}) == [
+        IndexedPage("02", "/papers/grrb/2016/01/22/2/page.html"), IndexedPage("03", None)]
 
 
 def test_absolute_links_are_moved_onto_the_configured_host():
     assert rebase("https://www.workercn.cn/papers/grrb/2023/04/03/01/page.html", "http://127.0.0.1:9") == \
         "http://127.0.0.1:9/papers/grrb/2023/04/03/01/page.html"
     assert rebase("http://127.0.0.1:9/a.htm?x=1", "http://127.0.0.1:9") == "http://127.0.0.1:9/a.htm?x=1"
+
+
+def test_links_resolve_onto_the_crawl_host_or_are_ignored_with_a_reason():
+    scope = LinkScope.of("http://127.0.0.1:9/mirror", paper_hosts=("szb.sxworker.com", "paper.sxworker.com"))
+    page = "http://127.0.0.1:9/mirror/content/2004-07/29/node_2.htm"
+    assert scope.resolve("347565.html?div=-1#top", page) == ("http://127.0.0.1:9/mirror/content/2004-07/29/347565.html", "")
+    assert scope.resolve("http://paper.sxworker.com/xpaper/news/624/3054/26593-1.shtml", page) == (
+        "http://127.0.0.1:9/mirror/xpaper/news/624/3054/26593-1.shtml", "")
+    assert scope.resolve("../30//node_3.htm", page) == ("http://127.0.0.1:9/mirror/content/2004-07/30/node_3.htm", "")
+    for href, why in [("javascript:void(0)", "scheme"), (" JavaScript:x", "scheme"), ("file:///etc/passwd", "scheme"),
+                      ("mailto:a@b.c", "scheme"), ("data:text/html,x", "scheme"), ("ftp://h/x.htm", "scheme"),
+                      ("http://evil.example.com/content/2004-07/29/1.html", "offsite"),
+                      ("http://127.0.0.1:10/content/2004-07/29/1.html", "offsite"), ("", "empty"), ("#top", "empty")]:
+        assert scope.resolve(href, page) == (None, why), href
+    assert canonical_url("HTTP://Example.COM//a//b.htm?x=1#y") == "http://example.com/a/b.htm"
 
 
 def test_date_ranges():

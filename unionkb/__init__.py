@@ -16,10 +16,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from index.archive import Archive, ArchiveError, IngestReport, SearchResult
 from index.keyword.base import Filters
+from index.who import WhoAnswer
 
 try:
     __version__ = version("unionkb")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["Archive", "ArchiveError", "Filters", "IngestReport", "SearchResult", "__version__"]
+__all__ = ["Archive", "ArchiveError", "Filters", "IngestReport", "SearchResult", "WhoAnswer", "__version__"]

@@ -1,12 +1,23 @@
-"""What every e-paper spider shares: arguments, article requests, delivery, error counting.
+"""What every e-paper spider shares: arguments, requests with a per-day budget, links
+followed only onto the paper's own hosts, built URLs with fallbacks, delivery, and the
+per-day accounting that decides whether a crawl did its job.
 
 A spider walks issue days → layout pages → article pages. It never parses an article: each
 article response becomes a FetchedPage item, which crawler.delivery hands to on_page.
+Article pages are leaves: links on them are never followed.
+
+Every request carries meta "day" (ISO issue day, when known) and "role" ("index",
+"layout", "article"), so each response and each failure is counted against its day; at
+the end every day in the range gets a verdict (crawler.items.DayStats.judge).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import time
+import urllib.request
+from collections import Counter
 from datetime import date
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
@@ -14,13 +25,14 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.distributed import is_redis_scheduler
 from crawler.items import CrawlStats, FetchedPage
-from crawler.links import PageRef, days_between, parse_day
+from crawler.links import Link, LinkScope, PageRef, days_between, follow_links, parse_day
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +43,36 @@ def never_known(url: str) -> bool:
     return False
 
 
+def failure_reason(failure: Failure) -> str:
+    """The error kind a failed request is counted under."""
+    exc = failure.value
+    if failure.check(HttpError):
+        return f"http_{exc.response.status}"
+    if failure.check(IgnoreRequest):
+        text = str(exc).lower()
+        if "robots" in text:
+            return "robots_forbidden"
+        if "maxsize" in text or "download_maxsize" in text:
+            return "too_large"  # inflated past DOWNLOAD_MAXSIZE
+        if "redirect off the site" in text:
+            return "redirect_offsite"
+        if "offsite" in text:
+            return "offsite"
+        return "ignored"
+    if failure.check(DownloadCancelledError) and "max size" in str(exc).lower():
+        return "too_large"
+    if failure.check(DownloadTimeoutError, TimeoutError):
+        return "timeout"
+    return type(exc).__name__
+
+
 class EpaperSpider(scrapy.Spider):
     """Base class; subclasses set name/system/base_setting/source_setting and the parsers."""
 
     system: str = ""
     base_setting: str = ""
     source_setting: str = ""
+    hosts_setting: str = ""  # the paper's public hosts (links to them are followed)
 
     def __init__(
         self,
@@ -63,15 +99,26 @@ class EpaperSpider(scrapy.Spider):
         self.crawl_stats = crawl_stats if crawl_stats is not None else CrawlStats()
         self.crawl_stats.system = self.system
         self._started_at = time.monotonic()
+        self._requested: set[str] = set()  # canonical URLs this run asked for (or skipped as known)
+        self._day_requests: Counter = Counter()
+        self.site_index_missing = ""  # set when an index the site must have answers 404
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "EpaperSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.base_url = (spider.base_url_arg or settings.get(cls.base_setting)).rstrip("/")
-        spider.source = settings.get(cls.source_setting, "") if cls.source_setting else ""
         spider.configure(settings)
+        if not getattr(spider, "base_url", None):
+            spider.base_url = (spider.base_url_arg or settings.get(cls.base_setting)).rstrip("/")
+        if not getattr(spider, "source", None):
+            spider.source = settings.get(cls.source_setting, "") if cls.source_setting else ""
+        spider.configure_urls(settings)
+        spider.crawl_stats.source = spider.source
         spider.allowed_domains = sorted({urlsplit(u).hostname for u in spider.site_urls() if urlsplit(u).hostname})
+        spider.scope = LinkScope.of(spider.base_url, tuple(spider.site_urls()), spider.paper_hosts(settings))
+        spider.day_budget = settings.getint("CRAWL_DAY_BUDGET")
+        spider.shared_queue = is_redis_scheduler(settings)
+        spider.reach_timeout = settings.getfloat("REACHABILITY_TIMEOUT")
         # response_downloaded sees every response, including the 5xx that RetryMiddleware
         # turns into a retry (response_received never does).
         crawler.signals.connect(spider._count_response, signal=signals.response_downloaded)
@@ -80,77 +127,209 @@ class EpaperSpider(scrapy.Spider):
 
     # ---------------------------------------------------------------- for subclasses
     def configure(self, settings) -> None:
-        """Read system-specific settings (after base_url and source are known)."""
+        """Read system-specific settings; may set base_url and source itself."""
+
+    def configure_urls(self, settings) -> None:
+        """Anything that depends on base_url (called once it is known)."""
 
     def site_urls(self) -> list[str]:
-        """Every base URL this spider may fetch from (its allowed domains)."""
+        """Every base URL this spider fetches from (its allowed domains)."""
         return [self.base_url]
 
+    def paper_hosts(self, settings) -> tuple[str, ...]:
+        return tuple(settings.getlist(self.hosts_setting)) if self.hosts_setting else ()
+
+    # ---------------------------------------------------------------- start
+    async def start(self):
+        """Check that every site host answers a connection, then the spider's own first
+        requests (first_requests). An unreachable host ends the crawl before any request,
+        with CrawlStats.unreachable saying which and why."""
+        if problem := await self.unreachable():
+            self.crawl_stats.unreachable = problem
+            logger.error("%s: %s", self.system, problem)
+            return
+        async for request in self.first_requests():
+            if request is not None:
+                yield request
+
+    async def first_requests(self):
+        raise NotImplementedError
+        yield  # an async generator
+
+    async def unreachable(self) -> str:
+        """'' when every site host accepts a TCP connection (through the proxy when one is
+        configured), else one line naming the URL and why not."""
+        proxies = urllib.request.getproxies()
+        checked: set[tuple[str, int]] = set()
+        for url in self.site_urls():
+            u = urlsplit(url)
+            target = u
+            if (proxy := proxies.get(u.scheme)) and not urllib.request.proxy_bypass(u.hostname or ""):
+                target = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            host, port = target.hostname or "", target.port or (443 if target.scheme == "https" else 80)
+            if (host, port) in checked:
+                continue
+            checked.add((host, port))
+            try:
+                _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), self.reach_timeout)
+            except socket.gaierror:
+                why = f"cannot resolve host {host!r}"
+            except ConnectionRefusedError:
+                why = f"connection to {host}:{port} refused"
+            except (TimeoutError, asyncio.TimeoutError):
+                why = f"no answer from {host}:{port} within {self.reach_timeout:g}s"
+            except OSError as exc:
+                why = f"{host}:{port}: {exc.strerror or exc}"
+            else:
+                writer.close()
+                continue
+            return f"{url}: unreachable ({why})"
+        return ""
+
     # ---------------------------------------------------------------- requests
-    def layout_request(self, url: str, day: str, page: str | None, **meta: Any) -> Request:
+    def page_request(
+        self,
+        url: str,
+        *,
+        role: str,
+        day: str | None,
+        callback: Callable,
+        errback: Callable | None = None,
+        priority: int = 0,
+        **meta: Any,
+    ) -> Request | None:
+        """A request counted against its day's budget, or None when the day's budget is
+        spent or the URL was already asked for in this run."""
+        if url in self._requested:
+            return None
+        if day is not None:
+            self._day_requests[day] += 1
+            if self._day_requests[day] > self.day_budget:
+                if self._day_requests[day] == self.day_budget + 1:
+                    logger.warning("%s: %s used its budget of %d requests; not asking for more", self.system, day, self.day_budget)
+                self._count(day, "over_budget")
+                return None
+            if role == "layout":
+                self.crawl_stats.day(day).layouts_requested += 1
+        self._requested.add(url)
         return Request(
-            url, callback=self.parse_layout, errback=self.on_error, meta={"day": day, "page": page, **meta}
+            url, callback=callback, errback=errback or self.on_error, priority=priority,
+            meta={"day": day, "role": role, **meta},
         )
 
-    def article_request(self, url: str, ref: PageRef, page: str | None) -> Request | None:
+    def layout_request(self, url: str, day: str, page: str | None, **meta: Any) -> Request | None:
+        return self.page_request(url, role="layout", day=day, callback=self.parse_layout, page=page, **meta)
+
+    def built_request(
+        self, candidates: list[tuple[str, str]], *, role: str, day: str, callback: Callable, **meta: Any
+    ) -> Request | None:
+        """A request for a URL the spider had to build, as (form, url) candidates in order
+        of preference: the first is asked; on a 404 the next (see on_error); the form
+        that answers is recorded for the day and the crawl."""
+        (form, url), rest = candidates[0], candidates[1:]
+        return self.page_request(url, role=role, day=day, callback=callback, url_form=form, alternatives=rest, **meta)
+
+    def article_request(self, link: Link, page: str | None, day: str) -> Request | None:
         """A request for an article page, or None when the store already holds it."""
-        if self.known_url(url):
-            self.crawl_stats.skipped_known += 1
+        if link.url in self._requested:
             return None
-        return Request(
-            url,
-            callback=self.parse_article,
-            errback=self.on_error,
-            meta={"day": ref.date, "page": page or ref.page},
-            priority=ARTICLE_PRIORITY,
+        stats = self.crawl_stats.day(day)
+        stats.article_links += 1
+        if self.known_url(link.url):
+            self._requested.add(link.url)
+            self.crawl_stats.skipped_known += 1
+            stats.skipped_known += 1
+            return None
+        return self.page_request(
+            link.url, role="article", day=day, callback=self.parse_article,
+            page=page or link.ref.page, priority=ARTICLE_PRIORITY,
+        )
+
+    def links(self, response: Response, css: str, ref_of: Callable[[str], PageRef | None], kinds: tuple[str, ...]) -> list[Link]:
+        return follow_links(
+            response, css, ref_of, self.scope, day=response.meta.get("day"), kinds=kinds,
+            ignored=self.crawl_stats.ignored_links,
         )
 
     def parse_layout(self, response: Response) -> Iterator[Request]:
         raise NotImplementedError
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        day = response.meta.get("day")
         if not isinstance(response, TextResponse) or not response.body.strip():
-            self.count_error("bad_page", f"not an HTML page ({response.headers.get('Content-Type', b'?').decode()})", response.url)
+            content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
+            self.count_error("bad_page", f"not an HTML page ({content_type})", response.url, day)
             return
+        if day:
+            self.crawl_stats.day(day).articles += 1
         # The URL as linked (before any redirect) is what known_url() is asked about later.
         url = response.meta.get("redirect_urls", [response.url])[0]
         yield FetchedPage(
             url=url,
             body=response.body,
             encoding=response.encoding,
-            date=response.meta.get("day"),
+            date=day,
             page=response.meta.get("page"),
             system=self.system,
             source=self.source,
         )
 
-    def html_or_count(self, response: Response) -> bool:
-        """Layout and index pages must be text; anything else is a bad page."""
+    def layout_read(self, response: Response) -> bool:
+        """Layout and index pages must be text; anything else is a bad page. Counts the read."""
         if isinstance(response, TextResponse) and response.body.strip():
+            self.crawl_stats.layout_pages += 1
+            if day := response.meta.get("day"):
+                self.crawl_stats.day(day).layouts_read += 1
             return True
-        self.count_error("bad_page", "empty or non-text page", response.url)
+        self.count_error("bad_page", "empty or non-text page", response.url, response.meta.get("day"))
         return False
 
     # ---------------------------------------------------------------- counting
-    def on_error(self, failure: Failure) -> None:
-        """Errback of every request: log, count by reason, skip."""
+    def on_error(self, failure: Failure) -> Iterator[Request]:
+        """Errback of every request: a built URL that answered 404 tries its next form;
+        otherwise the failure is logged and counted by kind against its day, and skipped.
+        A 404 where the site thereby says "no issue that day" (meta no_issue_if_missing)
+        marks the day instead of counting an error."""
         request = getattr(failure, "request", None)
+        meta = request.meta if request is not None else {}
         url = request.url if request is not None else "?"
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            self.count_error(f"http_{status}", f"HTTP {status}", url)
-        elif failure.check(IgnoreRequest):
-            forbidden = "robots" in str(failure.value).lower()
-            reason = "robots_forbidden" if forbidden else "ignored"
-            self.crawl_stats.errors[reason] += 1
+        day = meta.get("day")
+        reason = failure_reason(failure)
+        if reason == "http_404" and meta.get("alternatives"):
+            (form, alt), rest = meta["alternatives"][0], meta["alternatives"][1:]
+            logger.info("%s: %s answered 404; trying the %s form %s", self.system, url, form, alt)
+            passed = {k: v for k, v in meta.items() if k in ("page", "no_issue_if_missing", "index")}
+            retry = self.page_request(
+                alt, role=meta.get("role", "layout"), day=day, callback=request.callback,
+                errback=request.errback, url_form=form, alternatives=rest, **passed,
+            )
+            if retry is not None:
+                if meta.get("role") == "layout" and day:
+                    self.crawl_stats.day(day).layouts_requested -= 1  # one page, asked twice
+                yield retry
+                self.report_progress()
+                return
+        if reason == "http_404" and meta.get("no_issue_if_missing") and day:
+            self.crawl_stats.day(day).no_issue = meta["no_issue_if_missing"]
+            logger.info("%s: %s: %s", self.system, day, meta["no_issue_if_missing"])
+        elif reason in ("robots_forbidden", "ignored"):
+            self._count(day, reason)
             logger.info("%s: %s", reason, url)
         else:
-            self.count_error(type(failure.value).__name__, str(failure.value) or "download failed", url)
+            message = str(failure.value) or "download failed"
+            if failure.check(HttpError):
+                message = f"HTTP {failure.value.response.status}"
+            self.count_error(reason, message, url, day)
         self.report_progress()
 
-    def count_error(self, reason: str, message: str, url: str) -> None:
-        self.crawl_stats.errors[reason] += 1
+    def count_error(self, reason: str, message: str, url: str, day: str | None = None) -> None:
+        self._count(day, reason)
         logger.warning("%s: skipped %s (%s)", self.system, url, message)
+
+    def _count(self, day: str | None, reason: str) -> None:
+        self.crawl_stats.errors[reason] += 1
+        if day:
+            self.crawl_stats.day(day).errors[reason] += 1
 
     def _count_response(self, response: Response, request: Request, spider: scrapy.Spider) -> None:
         stats = self.crawl_stats
@@ -160,7 +339,18 @@ class EpaperSpider(scrapy.Spider):
         stats.status_counts[response.status] += 1
         if 200 <= response.status < 300 and not url.path.endswith("/robots.txt"):
             stats.pages_fetched += 1
+            day = request.meta.get("day")
+            if day:
+                stats.day(day).pages += 1
+            if form := request.meta.get("url_form"):
+                stats.url_forms[form] += 1
+                if day:
+                    stats.day(day).url_form = form
+                self.form_answered(form)
         self.report_progress()
+
+    def form_answered(self, form: str) -> None:
+        """A built URL of `form` answered: subclasses may prefer it from now on."""
 
     def report_progress(self) -> None:
         stats = self.crawl_stats
@@ -170,7 +360,18 @@ class EpaperSpider(scrapy.Spider):
             self.progress(stats)
 
     def _finish(self, spider: scrapy.Spider, reason: str) -> None:
-        self.crawl_stats.finish_reason = reason
+        stats = self.crawl_stats
+        stats.finish_reason = reason
+        for day in self.days():
+            stats.day(day.isoformat())
+        for day_stats in stats.days.values():
+            day_stats.judge(finished=reason == "finished", shared_queue=self.shared_queue)
+        if self.site_index_missing and not (stats.article_pages or stats.skipped_known or any(
+            d.articles or d.skipped_known for d in stats.days.values()
+        )):
+            stats.problem = (
+                f"nothing fetched and {self.site_index_missing}: is the base URL {self.base_url} right?"
+            )
         self.report_progress()
 
     # ---------------------------------------------------------------- helpers

@@ -1,93 +1,136 @@
-"""Founder-system e-papers (劳动午报 and many provincial union papers).
+"""Founder-system e-papers: 劳动午报 and the provincial union papers (crawler.presets).
 
-Per month {base}/{dir}/YYYY-MM/period.xml lists each issue's date and front page →
-layout pages {base}/{dir}/YYYY-MM/DD/node_N.htm (`a#pageLink` lists every page with its
-`第NN版` label) → articles content_NNN.htm from `map[name=pagepicmap] area` and the title
-list. Founder URLs carry no page number; it comes from the layout page's labels.
+Per month {base}/{dir}/YYYY-MM/period.xml lists each issue's date and front page (a day it
+does not list had no issue) → layout pages {base}/{dir}/YYYY-MM/DD/node_N.htm, which link
+every page of the issue (labelled 第NN版 or 000NN版) and the page's articles
+(content_N.htm, N.html or 陕西工人报's /xpaper/news/…-1.shtml), in the image map and the
+title list. Every link a layout page gives is followed as given, if it is one of those
+shapes and on the paper's own hosts. When period.xml cannot be read, each day's front
+page is tried under the preset's names in turn (node_2.htm, then node_1.htm); the one
+that answers is recorded. Founder URLs carry no page number: the labels supply it.
 """
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterator
+from typing import Any, Iterator
 
 from scrapy import Request, Selector
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.links import follow_links, founder_ref, join_url, months_between, page_label, parse_day
-from crawler.spiders.base import EpaperSpider
+from crawler.links import founder_ref, join_url, months_between, page_label, parse_day
+from crawler.presets import founder_preset
+from crawler.spiders.base import EpaperSpider, failure_reason
 
-PAGE_LINKS = "a#pageLink"
-ARTICLE_LINKS = "map[name=pagepicmap] area, map[name=PagePicMap] area, #titleList a, a[href*=content_]"
+LINKS = "a[href], area[href]"
 CURRENT_PAGE_LABEL = "td.px12 strong::text, strong::text, title::text"
 
 
 class FounderSpider(EpaperSpider):
     name = "founder"
     system = "founder"
-    base_setting = "FOUNDER_BASE_URL"
-    source_setting = "FOUNDER_SOURCE"
+
+    def __init__(self, *args: Any, paper: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.paper_arg = paper
 
     def configure(self, settings) -> None:
-        self.dir = settings.get("FOUNDER_DIR").strip("/")
-        self.front_page = settings.get("FOUNDER_FRONT_PAGE")
+        self.preset = founder_preset(self.paper_arg or settings.get("FOUNDER_PAPER"))
+        self.source = self.preset.source
+        self.base_url = (self.base_url_arg or self.preset.base_url).rstrip("/")
+        self.crawl_stats.paper = self.preset.name
+        self._months_missing: set[str] = set()
 
-    def day_url(self, day: date, file: str) -> str:
-        return join_url(self.base_url, f"{self.dir}/{day.year:04d}-{day.month:02d}/{day.day:02d}/{file}")
+    def paper_hosts(self, settings) -> tuple[str, ...]:
+        return self.preset.hosts
 
-    async def start(self):
+    def day_url(self, day: date, file: str = "") -> str:
+        return join_url(self.base_url, f"{self.preset.issue_dir}/{day.year:04d}-{day.month:02d}/{day.day:02d}/{file}")
+
+    async def first_requests(self):
         for year, month in months_between(self.first_day, self.last_day):
-            yield Request(
-                join_url(self.base_url, f"{self.dir}/{year:04d}-{month:02d}/period.xml"),
-                callback=self.parse_period,
-                errback=self.period_missing,
-                meta={"month": f"{year:04d}-{month:02d}"},
+            yield self.page_request(
+                join_url(self.base_url, f"{self.preset.issue_dir}/{year:04d}-{month:02d}/period.xml"),
+                role="index", day=None, callback=self.parse_period, errback=self.period_missing,
+                month=f"{year:04d}-{month:02d}",
             )
 
     def parse_period(self, response: Response) -> Iterator[Request]:
         self.crawl_stats.layout_pages += 1
-        issues: list[tuple[date, str]] = []
+        month = response.meta["month"]
+        issues: dict[date, str] = {}
         for period in Selector(text=response.text, type="xml").xpath("//period"):
             raw_day = period.xpath("period_date/text()").get() or period.attrib.get("id", "")
             try:
                 day = parse_day(raw_day, "period_date")
             except ValueError:
                 continue
-            issues.append((day, (period.xpath("front_page/text()").get() or self.front_page).strip()))
+            issues[day] = (period.xpath("front_page/text()").get() or "").strip()
         if not issues:
-            self.count_error("bad_index", "period.xml lists no issues; trying every day", response.url)
-            yield from self.month_fallback(response.meta["month"])
+            self.count_error("bad_index", "period.xml lists no issues; trying every day's front page", response.url)
+            yield from self.month_fallback(month, "unreadable (lists no issues)")
             return
-        for day, front in issues:
-            if self.in_range(day):
-                yield self.layout_request(self.day_url(day, front), day.isoformat(), None)
+        for day in self.days_of(month):
+            stats = self.crawl_stats.day(day.isoformat())
+            if day not in issues:
+                stats.no_issue = "not listed in period.xml"
+                continue
+            stats.index = "listed"
+            front = issues[day]
+            url = self.scope.resolve(front, self.day_url(day))[0] if front else None
+            if url and founder_ref(url) and founder_ref(url).kind == "layout":
+                request = self.layout_request(url, day.isoformat(), None)
+            else:
+                request = self.front_page(day)
+            if request is not None:
+                yield request
 
     def period_missing(self, failure: Failure) -> Iterator[Request]:
-        self.on_error(failure)
-        yield from self.month_fallback(failure.request.meta["month"])
+        month = failure.request.meta["month"]
+        reason = failure_reason(failure)
+        yield from self.on_error(failure)
+        if reason == "http_404":
+            self._months_missing.add(month)
+            if len(self._months_missing) == len(months_between(self.first_day, self.last_day)):
+                self.site_index_missing = "period.xml answers 404"
+            yield from self.month_fallback(month, "missing")
+        else:
+            yield from self.month_fallback(month, f"unreadable ({reason})")
 
-    def month_fallback(self, month: str) -> Iterator[Request]:
-        for day in self.days():
-            if f"{day.year:04d}-{day.month:02d}" == month:
-                yield self.layout_request(self.day_url(day, self.front_page), day.isoformat(), None)
+    def days_of(self, month: str) -> list[date]:
+        return [d for d in self.days() if f"{d.year:04d}-{d.month:02d}" == month]
+
+    def front_page(self, day: date, **meta: Any) -> Request | None:
+        candidates = [(name, self.day_url(day, name)) for name in self.preset.front_pages]
+        return self.built_request(candidates, role="layout", day=day.isoformat(), callback=self.parse_layout, page=None, **meta)
+
+    def month_fallback(self, month: str, index_state: str) -> Iterator[Request]:
+        """Every day's front page, when the month index cannot say which days had an issue;
+        when it is simply absent, a day whose front page is absent too had none."""
+        for day in self.days_of(month):
+            self.crawl_stats.day(day.isoformat()).index = index_state
+            meta = {"no_issue_if_missing": "no period.xml and no front page (404)"} if index_state == "missing" else {}
+            if request := self.front_page(day, **meta):
+                yield request
 
     def parse_layout(self, response: Response) -> Iterator[Request]:
-        if not self.html_or_count(response):
+        if not self.layout_read(response):
             return
-        self.crawl_stats.layout_pages += 1
         day = response.meta["day"]
-        pages = list(follow_links(response, PAGE_LINKS, founder_ref, self.base_url, day=day, kinds=("layout",)))
-        labels = {url: page_label(text) for url, _ref, text in pages}
+        links = self.links(response, LINKS, founder_ref, ("layout", "article"))
+        pages = [link for link in links if link.ref.kind == "layout"]
+        labels = {link.url: page_label(link.text) for link in pages}
         this_page = (
             response.meta.get("page")
             or labels.get(response.url)
             or page_label(" ".join(response.css(CURRENT_PAGE_LABEL).getall()))
         )
-        for url, _ref, _text in pages:
-            yield self.layout_request(url, day, labels[url])
-        articles = list(follow_links(response, ARTICLE_LINKS, founder_ref, self.base_url, day=day, kinds=("article",)))
+        for link in pages:
+            if request := self.layout_request(link.url, day, labels[link.url]):
+                yield request
+        articles = [link for link in links if link.ref.kind == "article"]
         if not articles:
-            self.count_error("layout_without_articles", "no article links", response.url)
-        for url, ref, _text in articles:
-            if request := self.article_request(url, ref, this_page):
+            self.count_error("layout_without_articles", "no article links", response.url, day)
+        for link in articles:
+            if request := self.article_request(link, this_page, day):
                 yield request

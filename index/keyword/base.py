@@ -112,6 +112,13 @@ class KeywordDoc:
 
 @dataclass(frozen=True)
 class Filters:
+    """What a search is limited to: ISO dates (inclusive), an outlet, a region code (the
+    unit and everything below it) and, optionally, a set of article ids.
+
+    >>> Filters(since="2015-01-01", region="620923")  # 肃北蒙古族自治县 and below
+    Filters(since='2015-01-01', until=None, source=None, region='620923', ids=None)
+    """
+
     since: str | None = None  # inclusive ISO dates
     until: str | None = None
     source: str | None = None
