@@ -322,38 +322,72 @@ def similar(ctx, article_id, k, model, as_json):
 
 
 @cli.command()
-@click.option("--model", default="e5-small", show_default=True,
-              help="e5-small, static, or any sentence-transformers model name or path.")
+@click.option("--model", default="e5-small-int8", show_default=True,
+              help="e5-small-int8, e5-small, static, or any sentence-transformers model name or path.")
+@click.option("--leads-only", is_flag=True,
+              help="Transformer models: stop after every article's lead passage (the rest on a later run).")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @NO_WAIT
 @click.pass_context
-def embed(ctx, model, batch_size, as_json, no_wait):
+def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
     """Add passage vectors for every article that lacks them (resumable: stop it any time
-    and run it again). Semantic and hybrid search use e5-small once it covers the archive."""
+    and run it again). For e5 models, first every article's lead passage (headline and first
+    paragraph), then the rest; search uses them as they arrive, the static model filling in."""
     from tqdm import tqdm
 
     from index.archive import ArchiveError
+    from index.semantic.models import E5_MODELS
 
     with open_archive(ctx, write=True, wait=not no_wait) as archive:
         total = archive.store.count()
-        done = archive.vectors(model).count() if archive.vectors(model) else 0
-        bar = tqdm(total=total, initial=done, desc=f"embed {model}", unit=" art", disable=as_json or None,
-                   file=sys.stderr, dynamic_ncols=True)
         try:
-            stats = archive.embed(model, progress=bar.update, batch_size=batch_size)
+            if model in E5_MODELS:
+                from index.searcher import lead_index_name
+
+                index, lead = archive.vectors(model), archive.vectors(lead_index_name(model))
+                done = index.count() if index else 0
+                leads_done = len((index.ids() if index else set()) | (lead.ids() if lead else set()))
+                bars = [tqdm(total=total, initial=leads_done, desc=f"{model} lead passages", unit=" art",
+                             disable=as_json or None, file=sys.stderr, dynamic_ncols=True)]
+
+                def on_rest(n):
+                    if len(bars) == 1:
+                        bars[0].close()
+                        bars.append(tqdm(total=total, initial=done, desc=f"{model} all passages", unit=" art",
+                                         disable=as_json or None, file=sys.stderr, dynamic_ncols=True))
+                    bars[-1].update(n)
+
+                try:
+                    st = archive.embed_staged(model, leads_only=leads_only, batch_size=batch_size,
+                                              on_leads=bars[0].update, on_rest=on_rest)
+                finally:
+                    for bar in bars:
+                        bar.close()
+                summary = {"model": model, "lead_articles": st.lead_articles, "completed_articles": st.rest_articles,
+                           "passages": st.passages, "seconds": round(st.seconds, 2),
+                           "passages_per_second": round(st.passages_per_second, 1)}
+                text = (f"{model}: lead passages of {st.lead_articles} articles, all passages of "
+                        f"{st.rest_articles} articles ({st.passages} passages, {st.passages_per_second:.0f}/s)")
+            else:
+                done = archive.vectors(model).count() if archive.vectors(model) else 0
+                bar = tqdm(total=total, initial=done, desc=f"embed {model}", unit=" art", disable=as_json or None,
+                           file=sys.stderr, dynamic_ncols=True)
+                try:
+                    stats = archive.embed(model, progress=bar.update, batch_size=batch_size)
+                finally:
+                    bar.close()
+                summary = {"model": model, "articles": stats.articles, "passages": stats.passages,
+                           "already_present": stats.skipped, "seconds": round(stats.seconds, 2),
+                           "passages_per_second": round(stats.passages_per_second, 1)}
+                text = (f"{model}: embedded {stats.articles} articles ({stats.passages} passages, "
+                        f"{stats.passages_per_second:.0f}/s); {stats.skipped} already had vectors")
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
-        finally:
-            bar.close()
-    summary = {"model": model, "articles": stats.articles, "passages": stats.passages,
-               "already_present": stats.skipped, "seconds": round(stats.seconds, 2),
-               "passages_per_second": round(stats.passages_per_second, 1)}
     if as_json:
         _echo_json(summary)
     else:
-        click.echo(f"{model}: embedded {stats.articles} articles ({stats.passages} passages, "
-                   f"{stats.passages_per_second:.0f}/s); {stats.skipped} already had vectors")
+        click.echo(text)
 
 
 @cli.group()
@@ -439,12 +473,16 @@ def rebuild(ctx, vectors, no_wait):
         bar.close()
         click.echo(f"keyword index ({archive.backend}): {n} articles")
         if vectors:
+            from index.semantic.models import LEAD_SUFFIX
+
             for model in archive.vector_models():
+                if model.endswith(LEAD_SUFFIX):
+                    continue  # lead passages are recomputed with their model
                 bar = tqdm(total=archive.store.count(), desc=f"embed {model}", unit=" art", file=sys.stderr,
                            dynamic_ncols=True)
-                stats = archive.rebuild_vectors(model, progress=bar.update)
+                n = archive.rebuild_vectors(model, progress=bar.update)
                 bar.close()
-                click.echo(f"{model} vectors: {stats.articles} articles")
+                click.echo(f"{model} vectors: {n} articles")
 
 
 @cli.command()
@@ -453,10 +491,14 @@ def rebuild(ctx, vectors, no_wait):
               "哪个县 → county, 哪个城市 → city, 哪个省 → province).")
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of regions.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, score}.")
+              help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, "
+                   "score, in_gazetteer, successor} (in_gazetteer false: an abolished or renamed county, as written).")
 @click.pass_context
 def who(ctx, question, level, k, as_json):
     """Which region's organisations did what QUESTION describes, with the evidence.
+
+    The question need not use the article's words: synonyms, numbers written another way
+    (一千一百多人 / 1113人) and facts told over two sentences are found too.
 
     \b
     Examples:
@@ -479,7 +521,8 @@ def who(ctx, question, level, k, as_json):
         return
     for n, a in enumerate(answers, 1):
         where = " › ".join([*a.parents, a.region])
-        click.echo(f"{n}. {click.style(where, bold=True)} ({a.level})  score {a.score:.3f}")
+        unlisted = "" if a.in_gazetteer else "  [not in the gazetteer" + (f"; now {a.successor}" if a.successor else "") + "]"
+        click.echo(f"{n}. {click.style(where, bold=True)} ({a.level}){unlisted}  score {a.score:.3f}")
         if a.org or a.program:
             click.echo(f"   {a.org}{'  ·  ' + a.program if a.program else ''}")
         click.echo(f"   “{a.evidence}”")

@@ -32,7 +32,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.hybrid import convex_combination, protect_exact_matches, reciprocal_rank_fusion  # noqa: E402,F401
+from index.hybrid import (convex_combination, mix_partial_coverage, protect_exact_matches,  # noqa: E402,F401
+                          reciprocal_rank_fusion)
 from index.semantic.models import ModelError, default_cache_dir, load_model  # noqa: E402
 from index.semantic.vectors import VectorIndex, split_into_passages  # noqa: E402
 
@@ -213,10 +214,13 @@ def bm25_runs(queries: list[Query], passages: dict[str, str], k1: float = 1.2, b
 
 def model_fingerprint(model_name: str) -> str:
     """Changes whenever a built-in model is rebuilt (or a model folder rewritten)."""
-    folder = default_cache_dir() / model_name
+    from index.semantic.models import MODEL_FOLDERS
+
+    folder = default_cache_dir() / MODEL_FOLDERS.get(model_name, model_name)
     if not folder.is_dir():
         folder = Path(model_name)
-    weights = folder / "model.safetensors"
+    weights = folder / {"e5-small": "model.onnx", "e5-small-int8": "model.int8.onnx"}.get(model_name,
+                                                                                          "model.safetensors")
     if not weights.exists():
         return "0"
     st = weights.stat()
@@ -232,6 +236,8 @@ class SemanticResult:
     query_encode_s: list[float]
     search_s: list[float]
     model_load_s: float
+    index: object = None  # the VectorIndex over all passages (rerank and partial-coverage systems)
+    qvecs: object = None  # one query vector per question
 
 
 def semantic_runs(model_name: str, queries: list[Query], passages: dict[str, str], cache: Path,
@@ -266,7 +272,7 @@ def semantic_runs(model_name: str, queries: list[Query], passages: dict[str, str
     for pid, cs in zip(ids, chunks):
         index.add(pid, cs, vecs[at : at + len(cs)])
         at += len(cs)
-    runs, enc_s, search_s = [], [], []
+    runs, enc_s, search_s, qvecs = [], [], [], []
     enc.encode_queries([queries[0].text])  # warm-up
     for q in queries:
         t = time.perf_counter()
@@ -276,7 +282,49 @@ def semantic_runs(model_name: str, queries: list[Query], passages: dict[str, str
         t3 = time.perf_counter()
         enc_s.append(t2 - t)
         search_s.append(t3 - t2)
-    return SemanticResult(enc, runs, speed, len(flat), enc_s, search_s, load_s)
+        qvecs.append(qv)
+    return SemanticResult(enc, runs, speed, len(flat), enc_s, search_s, load_s, index, np.array(qvecs))
+
+
+# --------------------------------------------------------------------------- ways to pay for meaning
+
+COVERAGES = (0.25, 0.5, 0.75)  # share of the collection the transformer has embedded
+RERANK_DEPTHS = (30, 100)
+
+
+def add_paying_systems(add_hybrid, kw_runs, sem: dict, queries: list) -> None:
+    """Systems that use e5 only partly: three-way fusion with static, partial coverage (static
+    for the whole query as before, e5 on the covered part only, per-article mixing), and
+    reranking a keyword+static top-N with stored e5 vectors."""
+    if "static" not in sem:
+        return
+    st = sem["static"]
+    for m in [m for m in sem if m != "static"]:
+        e5 = sem[m]
+        for ws in (0.1, 0.2):
+            add_hybrid(f"convex 0.3·keyword+{ws:.1f}·static+{0.7 - ws:.1f}·{m}",
+                       lambda i, m=m, ws=ws: convex_combination([kw_runs[i], st.runs[i], sem[m].runs[i]],
+                                                                [0.3, ws, 0.7 - ws]))
+        ids = sorted(e5.index.ids())
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(ids))
+        for c in COVERAGES:
+            covered = {ids[j] for j in order[: int(c * len(ids))]}
+            partial = [e5.index.search(e5.qvecs[i], k=DEPTH, allowed_ids=covered) for i in range(len(queries))]
+            add_hybrid(f"{m} on {c:.0%}: convex 0.3·keyword+0.7·{m} (covered only)",
+                       lambda i, p=partial: convex_combination([kw_runs[i], p[i]], [0.3, 0.7]))
+            add_hybrid(f"{m} on {c:.0%}: convex 0.3·keyword+0.7·mixed per article",
+                       lambda i, p=partial, cov=covered: convex_combination(
+                           [kw_runs[i], mix_partial_coverage(p[i], st.runs[i], cov)[:DEPTH]], [0.3, 0.7]))
+        for n in RERANK_DEPTHS:
+            def rerank(i, n=n, e5=e5):
+                first = convex_combination([kw_runs[i], st.runs[i]], [0.7, 0.3])[:n]
+                cands = [d for d, _ in first]
+                sem_scores = [(d, float((e5.index.vectors_of(d) @ e5.qvecs[i]).max())) for d in cands]
+                sem_scores.sort(key=lambda x: -x[1])
+                kw = [(d, s) for d, s in kw_runs[i] if d in set(cands)]
+                return convex_combination([kw, sem_scores], [0.3, 0.7]) + first[len(cands):]
+            add_hybrid(f"rerank top {n} of keyword+static with stored {m} (0.3/0.7)", rerank)
 
 
 # --------------------------------------------------------------------------- union news (seed pages)
@@ -376,7 +424,9 @@ def ms(xs: list[float], p: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="static,e5-small", help="comma-separated: static, e5-small, or ST paths")
+    ap.add_argument("--models", default="static,e5-small-int8,e5-small",
+                    help="comma-separated: static, e5-small-int8, e5-small, or sentence-transformers paths")
+    ap.add_argument("--no-speed", action="store_true", help="skip the fresh-process load, CLI and embed-rate timings")
     ap.add_argument("--limit", type=int, default=None, help="first N questions and only their pools (smoke test)")
     ap.add_argument("--weights", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7",
                     help="keyword weights to try in the convex combination (semantic gets 1 - w)")
@@ -433,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in kw_weights:
             add_hybrid(f"convex {w:.1f}·keyword+{1 - w:.1f}·{m}",
                        lambda i, m=m, w=w: convex_combination([kw_runs[i], sem[m].runs[i]], [w, 1 - w]))
+    add_paying_systems(add_hybrid, kw_runs, sem, queries)
     if len(models) > 1:
         add_hybrid(f"RRF(k={args.rrf_k:g}) keyword+" + "+".join(models),
                    lambda i: reciprocal_rank_fusion([kw_runs[i]] + [sem[m].runs[i] for m in models], k=args.rrf_k))
@@ -490,6 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         results["speed"][m] = {"passages_per_s": r.encode_passages_per_s, "load_s": r.model_load_s,
                                "hybrid_p95_ms": ms(total, 95), "query_encode_p95_ms": ms(r.query_encode_s, 95)}
     results["union_news"] = union_news_eval(sem, cache)
+    from benchmarks.paying import speed_report, union_pages_eval
+
+    results["union_pages"] = union_pages_eval([m for m in models if m in ("static", "e5-small-int8", "e5-small")])
+    if not args.no_speed:
+        results["speed_fresh_process"] = speed_report()
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Iterator
 from index.durability import CHECKPOINT_SECONDS, DiskFullError, crash_point, is_disk_full, writing_to
 from index.ingest import (CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc,
                           prepare_sources)
-from index.keyword.base import Filters, KeywordHit, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
+from index.keyword.base import Filters, KeywordHit, KeywordIndex, ParsedQuery
 from index.lock import ArchiveBusy, ArchiveLockError, LockHolder, WriterLock, active_writer, busy_message
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
@@ -51,9 +51,17 @@ DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x small
 # Embedded at ingest: the static model (~1,000 passages/s). The transformer (e5-small, ~10/s)
 # is filled in afterwards by the resumable `embed` step and used wherever it is present.
 DEFAULT_INGEST_MODELS = ("static",)
+WHO_CANDIDATES = 30  # articles `who` reads for evidence
+# (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same").
+# e5-small scores no sentences by default: on the union-pages devset with e5 vectors, re-scoring the
+# best 8 units cost 1.3-2 s a question on this 2-core machine and turned one right answer wrong
+# (31/32 against 32/32); where the archive has e5 vectors they still choose who's candidates
+# through the fused search. Raise its limit to let it re-score the best few sentences.
+WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 0, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
+_WORD_VECTORS: dict = {}  # id(encoder) -> {word: vector}, for `who`'s word-level matches
 
 
 class ArchiveError(RuntimeError):
@@ -522,7 +530,8 @@ class Archive:
             return None
         n = max(1, self.store.count())
         covered = {m: self.vectors(m).count() / n for m in models}
-        for m in ("e5-small", *models):
+        models = [m for m in models if not m.endswith("#lead")]  # lead-passage indexes: part of their model
+        for m in ("e5-small-int8", "e5-small", *models):
             if covered.get(m, 0) >= 0.95:
                 return m
         return max(models, key=lambda m: covered[m])
@@ -538,26 +547,68 @@ class Archive:
             return embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
                                  progress=progress, save_seconds=save_seconds)
 
-    def rebuild_vectors(self, model: str, progress: Callable[[int], None] | None = None, batch_size: int = 64):
+    def rebuild_vectors(self, model: str, progress: Callable[[int], None] | None = None, batch_size: int = 64) -> int:
         """Embed the whole store again for ``model`` beside the current vectors, then switch to
-        them: searches keep the old vectors meanwhile, and a killed rebuild is resumed by the next."""
+        them: searches keep the old vectors meanwhile, and a killed rebuild is resumed by the
+        next. Transformer models run their two passes (index.semantic.staged) beside as well.
+        Returns the number of articles embedded."""
+        from index.searcher import lead_index_name
+        from index.semantic.models import E5_MODELS
         from index.semantic.vectors import VectorIndex, embed_missing
 
         with self.writing():
             self.vectors(model, create=True)
-            current = self.config.get("vector_dirs", {}).get(model, _model_dir(model))
-            building = _model_dir(model) + ".rebuild"
-            index = VectorIndex(self.root / "vectors" / building, model, self.config["vectors"][model])
-            stats = embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
-                                  progress=progress)
+            dim = self.config["vectors"][model]
+            base = _model_dir(model)
+            current = self.config.get("vector_dirs", {}).get(model, base)
+            building = self.root / "vectors" / (base + ".rebuild")
+            index = VectorIndex(building, model, dim)
+            if model in E5_MODELS:
+                from index.semantic.staged import embed_staged
+
+                lead = VectorIndex(self.root / "vectors" / (base + ".rebuild-lead"), lead_index_name(model), dim)
+                n = embed_staged(self.store.iter_articles, index, lead, self.encoder(model), batch_size=batch_size,
+                                 on_rest=progress).rest_articles
+            else:
+                n = embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
+                                  progress=progress).articles
             index.save()
-            final = _model_dir(model) if current != _model_dir(model) else _model_dir(model) + ".1"
+            final = base + ".1" if current == base else base
             shutil.rmtree(self.root / "vectors" / final, ignore_errors=True)
-            os.replace(self.root / "vectors" / building, self.root / "vectors" / final)
+            os.replace(building, self.root / "vectors" / final)
             self.config.setdefault("vector_dirs", {})[model] = final
+            lead_name = lead_index_name(model)
+            if lead_name in self.config.get("vectors", {}):  # the new vectors are complete: no lead ones needed
+                self.drop_vectors(lead_name)
+                self.config["vectors"].pop(lead_name)
             self._save_config()
             self._vectors.pop(model, None)
             shutil.rmtree(self.root / "vectors" / current, ignore_errors=True)
+            shutil.rmtree(self.root / "vectors" / (base + ".rebuild-lead"), ignore_errors=True)
+            return n
+
+    def embed_staged(self, model: str, leads_only: bool = False, batch_size: int = 64,
+                     on_leads: Callable[[int], None] | None = None, on_rest: Callable[[int], None] | None = None):
+        """Transformer vectors in two resumable passes: every article's lead passage, then the rest
+        (index.semantic.staged). Search uses whatever is there, the static model filling the gaps."""
+        from index.searcher import lead_index_name
+        from index.semantic.staged import embed_staged
+
+        with self.writing():
+            encoder = self.encoder(model)
+            complete = self.vectors(model, create=True)
+            lead_name = lead_index_name(model)
+            dims = self.config.setdefault("vectors", {})
+            if lead_name not in dims:
+                dims[lead_name] = encoder.dim
+                self._save_config()
+            lead = self.vectors(lead_name)
+            stats = embed_staged(self.store.iter_articles, complete, lead, encoder, leads_only=leads_only,
+                                 batch_size=batch_size, on_leads=on_leads, on_rest=on_rest)
+            if complete.count() >= self.store.count():  # every article complete: the lead vectors are redundant
+                self.drop_vectors(lead_name)
+                dims.pop(lead_name, None)
+                self._save_config()
             return stats
 
     def drop_vectors(self, model: str) -> None:
@@ -756,7 +807,8 @@ class Archive:
         return HybridSearcher(self.store, self.keyword, self.vectors, self.encoder, self.best_model)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None) -> list[SearchResult]:
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False) -> list[SearchResult]:
         """Ranked articles for a query.
 
         ``mode``: ``keyword`` (words as typed; ``"…"`` for a phrase), ``semantic`` (by meaning)
@@ -764,11 +816,14 @@ class Archive:
         word for word is never ranked below semantic near-misses. ``filters`` narrows by
         date, source and region; ``model`` picks the embedding model (default: the best the
         archive has); ``fusion`` overrides the model's fusion method (``convex`` or ``rrf``).
+        Page furniture (kind ``furniture``: 本版导读, 开栏语 …) is left out unless
+        ``include_furniture``.
 
         >>> # [r.title for r in archive.search("马背送学", k=3)]
         """
         try:
-            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion)
+            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion,
+                                        include_furniture=include_furniture)
         except SearchError as e:
             raise ArchiveError(str(e)) from None
 
@@ -823,37 +878,79 @@ class Archive:
             raise ArchiveError(f"region {name!r} is ambiguous: {options} — add --level or give the code")
         return units[0]
 
-    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = 60) -> list:
-        """Rank the regions whose organisations did what the question describes."""
+    def who(self, question: str, level: str | None = None, k: int = 10, candidates: int = WHO_CANDIDATES) -> list:
+        """Rank the regions whose organisations did what the question describes.
+
+        Candidates come from the same fused keyword + semantic search as ``search`` (words
+        the articles share with the question, or what they mean; e5-small where its vectors
+        cover the archive); the evidence inside them is read by index.who with the static
+        model's sentence and word vectors (see WHO_SENTENCE_MODELS)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
 
         q = parse_question(question)
-        query = " ".join([q.text, *(f'"{p}"' for p in q.phrases)]).strip()
+        if q.unknown_place:
+            raise ArchiveError(f"unknown place {q.unknown_place!r} in the question (not in the gazetteer)")
+        query = q.search_text
         if not query:
             raise ArchiveError(f"nothing to look for in the question {question!r}")
-        try:
-            parsed = parse_query(query)
-        except QuerySyntaxError as e:
-            raise ArchiveError(str(e)) from None
         filters = Filters(region=q.within) if q.within else Filters()
-        hits = [(h.id, h.score) for h in self.keyword.search(parsed, k=candidates, filters=filters)]
-        ids = [i for i, _ in hits]
-        arts = self.store.get_many(ids)
-        mentions = self.store.mentions_for(ids)
+        try:
+            # no snippets: who reads the whole text anyway
+            hits = self.searcher.search(query, k=candidates, filters=filters, mode="hybrid", snippets=False)
+        except SearchError as e:
+            raise ArchiveError(str(e)) from None
+        cands = [WhoCandidate(h.id, h.title, h.score,
+                              {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text})
+                 for h in hits]
         allowed = descendant_codes(q.within) if q.within else None
-        cands = []
-        for aid, score in hits:
-            if aid not in arts:
+
+        def load_mentions(ids: list[str]) -> dict:
+            found = self.store.mentions_for(ids)
+            if allowed is None:
+                return found
+            # a story counts inside the region the question names only when it names a place there
+            return {i: ms for i, ms in found.items() if any(m.type == "region" and m.value in allowed for m in ms)}
+
+        return answer_who(question, level, k, cands, self._who_similarity(), self._who_word_vectors(), load_mentions)
+
+    def _who_word_vectors(self):
+        """Static-model vectors of single words (cached: the same words recur across questions), or
+        None when the archive has no static vectors (the model may not be built)."""
+        if "static" not in self.vector_models():
+            return None
+        import numpy as np
+
+        encoder = self.encoder("static")
+        cache = _WORD_VECTORS.setdefault(id(encoder), {})
+
+        def vectors(words: list[str]):
+            missing = [w for w in dict.fromkeys(words) if w not in cache]
+            if missing:
+                if len(cache) > 200_000:
+                    cache.clear()
+                cache.update(zip(missing, encoder.encode_queries(missing)))
+            return np.stack([cache[w] for w in words])
+
+        return vectors
+
+    def _who_similarity(self) -> list:
+        """Sentence scorers for `who`: the static model on many sentences, then e5-small on the
+        best few when it is given a limit and the archive has its vectors (so its model is built)."""
+        from index.who import SentenceSimilarity
+
+        out = []
+        models = self.vector_models()
+        for name, limit, low, high in WHO_SENTENCE_MODELS:
+            if limit <= 0 or name not in models or (name != "static" and self.best_model() != name):
                 continue
-            a = arts[aid].article
-            ms = mentions.get(aid, [])
-            if allowed is not None and not any(m.type == "region" and m.value in allowed for m in ms):
-                continue
-            cands.append(WhoCandidate(aid, a.title, score,
-                                      {"title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "body": a.body},
-                                      ms))
-        return answer_who(question, level, k, cands)
+            encoder = self.encoder(name)
+
+            def score(query: str, texts: list[str], encoder=encoder):
+                return encoder.encode_passages(texts) @ encoder.encode_queries([query])[0]
+
+            out.append(SentenceSimilarity(name, score, limit, low, high))
+        return out
 
     def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
                  limit: int = 50) -> list[dict]:

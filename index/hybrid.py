@@ -41,6 +41,7 @@ class FusionSettings:
 # search there and still finds paraphrases). Any other model gets an even mix.
 FUSION_BY_MODEL: dict[str, FusionSettings] = {
     "e5-small": FusionSettings(weights=(0.3, 0.7)),
+    "e5-small-int8": FusionSettings(weights=(0.3, 0.7)),
     "static": FusionSettings(weights=(0.7, 0.3)),
 }
 DEFAULT_FUSION = FusionSettings(weights=(0.5, 0.5))
@@ -159,3 +160,67 @@ def protect_exact_matches(fused: Ranked, exact_ids: Iterable[str], k: int) -> li
     head += [(d, 0.0) for d in exact if d not in fused_ids]
     tail = [(d, s) for d, s in fused_list if d not in exact_set]
     return (head + tail)[:k]
+
+
+EXACT_BONUS = 1.0  # added to an exact match's fused score: fused scores are at most the sum of the weights (1)
+
+
+def monotone_scores(ranked: Ranked, exact_ids: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """The scores to show for a final ranking: the fused score, plus EXACT_BONUS for exact
+    matches (which protect_exact_matches put first), never rising down the list.
+
+    Showing the bare fused score would print 0.33 above 0.98 whenever an exact match was
+    lifted over a semantic near-miss; with the bonus the printed score explains the order.
+    """
+    exact = set(exact_ids)
+    out: list[tuple[str, float]] = []
+    ceiling = float("inf")
+    for doc_id, score in ranked:
+        shown = min(score + (EXACT_BONUS if doc_id in exact else 0.0), ceiling)
+        out.append((doc_id, shown))
+        ceiling = shown
+    return out
+
+
+def best_per_article(lists: Sequence[Ranked]) -> list[tuple[str, float]]:
+    """Several ranked lists in one vector space (e.g. lead passages and full articles) merged:
+    each article keeps its best score."""
+    best: dict[str, float] = {}
+    for ranked in lists:
+        for doc_id, score in ranked:
+            if score > best.get(doc_id, float("-inf")):
+                best[doc_id] = score
+    return _sorted(best, _first_seen(lists))
+
+
+def mix_partial_coverage(main: Ranked, fallback: Ranked, covered: set[str]) -> list[tuple[str, float]]:
+    """One semantic ranking when the main model has embedded only part of the archive.
+
+    Articles in ``covered`` are scored by the main model; the others by the fallback model,
+    its scores mapped onto the main model's scale by matching mean and spread over the
+    covered articles both lists ranked. So an archive half-way through its e5 embedding
+    ranks every article, instead of dropping to the fallback model for the whole query.
+    """
+    main_scores = dict(main)
+    fb_scores = dict(fallback)
+    both = [d for d in main_scores if d in fb_scores]
+    if len(both) >= 3:
+        m = [main_scores[d] for d in both]
+        f = [fb_scores[d] for d in both]
+    else:  # too little overlap: match the two lists as wholes
+        m, f = list(main_scores.values()), [fb_scores[d] for d in fb_scores if d not in covered]
+    mean_m, sd_m = _mean_sd(m)
+    mean_f, sd_f = _mean_sd(f)
+    scale = sd_m / sd_f if sd_f > 1e-9 and sd_m > 1e-9 else 1.0
+    mixed = dict(main_scores)
+    for doc_id, s in fallback:
+        if doc_id not in covered:
+            mixed[doc_id] = mean_m + (s - mean_f) * scale
+    return _sorted(mixed, _first_seen([main, fallback]))
+
+
+def _mean_sd(xs: Sequence[float]) -> tuple[float, float]:
+    if not xs:
+        return 0.0, 0.0
+    mean = sum(xs) / len(xs)
+    return mean, (sum((x - mean) ** 2 for x in xs) / len(xs)) ** 0.5

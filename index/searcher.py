@@ -11,11 +11,36 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from index.highlight import make_snippet
-from index.hybrid import fuse, fusion_settings, protect_exact_matches
+from index.hybrid import (best_per_article, fuse, fusion_settings, mix_partial_coverage, monotone_scores,
+                          protect_exact_matches)
 from index.keyword.base import Filters, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
 from index.store import ArticleStore
 
 SEARCH_MODES = ("keyword", "semantic", "hybrid")
+STATIC_NAME = "static"
+E5_MODELS = ("e5-small-int8", "e5-small")  # index.semantic.models.E5_MODELS, without importing numpy here
+LEAD_SUFFIX = "#lead"  # vectors of each article's lead passage only, written first by the staged embed
+
+
+def lead_index_name(model: str) -> str:
+    """The vector index holding ``model``'s lead-passage vectors (see index.semantic.staged)."""
+    return model + LEAD_SUFFIX
+
+
+@dataclass(frozen=True)
+class SemanticPlan:
+    """The vectors one search reads: ``model`` (plus its lead-passage index), and ``fallback``
+    for the articles outside ``covered`` (None when the model covers the whole archive)."""
+
+    model: str
+    covered: set[str] | None
+    fallback: str | None
+
+
+# Page furniture (本版导读, 开栏语 …: pipeline.split) is stored but not a story: left out of results
+# unless asked for; a few extra hits are fetched so k results remain after leaving them out.
+FURNITURE_KIND = "furniture"
+FURNITURE_SLACK = 5
 
 
 class SearchError(ValueError):
@@ -78,8 +103,17 @@ class HybridSearcher:
         self.best_model = best_model
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None) -> list[SearchResult]:
-        """Ranked articles; see :meth:`index.archive.Archive.search`."""
+               model: str | None = None, fusion: str | None = None,
+               include_furniture: bool = False, snippets: bool = True) -> list[SearchResult]:
+        """Ranked articles; see :meth:`index.archive.Archive.search`. ``snippets=False`` leaves
+        ``snippet`` empty (for callers that read the whole text)."""
+        if include_furniture:
+            return self._search(query, k, filters, mode, model, fusion, snippets)
+        found = self._search(query, k + FURNITURE_SLACK, filters, mode, model, fusion, snippets)
+        return [r for r in found if r.kind != FURNITURE_KIND][:k]
+
+    def _search(self, query: str, k: int, filters: Filters, mode: str, model: str | None,
+                fusion: str | None, snippets: bool) -> list[SearchResult]:
         if mode not in SEARCH_MODES:
             raise SearchError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
         try:
@@ -88,37 +122,89 @@ class HybridSearcher:
             if mode != "semantic":
                 raise SearchError(str(e)) from None
             parsed = None
-        model = model or (self.best_model() if mode != "keyword" else None)
-        if mode == "semantic" and model is None:
+        plan = self.plan(model) if mode != "keyword" else None
+        if mode == "semantic" and plan is None:
             raise SearchError("this archive has no vectors yet: embed it (ingest does, or the embed step) first")
-        if mode == "keyword" or model is None:  # hybrid without vectors is keyword search
+        if plan is None:  # keyword mode, or hybrid without vectors
             assert parsed is not None
             hits = self.keyword.search(parsed, k=k, filters=filters)
-            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits})
-        settings = fusion_settings(model)
+            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits},
+                                snippets)
+        settings = fusion_settings(plan.model)
         n = max(settings.candidates, 3 * k)
         kw = [(h.id, h.score) for h in self.keyword.search(parsed, k=n, filters=filters)] if parsed else []
-        sem = self.semantic(query, model, n, filters)
+        sem = self.semantic_list(query, plan, n, filters)
         scores: dict[str, dict[str, float]] = {}
         for name, ranked in (("keyword", kw), ("semantic", sem)):
             for i, sc in ranked:
-                scores.setdefault(i, {})[name] = sc
+                scores.setdefault(i, {})[name] = round(sc, 6)
         if mode == "semantic":
-            return self.results(sem[:k], parsed, scores)
+            return self.results(sem[:k], parsed, scores, snippets)
         fused = fuse([kw, sem], method=fusion or settings.method, weights=settings.weights)
-        ranked = protect_exact_matches(fused, self.exact_matches(query, parsed, kw), k)
+        exact = self.exact_matches(query, parsed, kw)
+        ranked = protect_exact_matches(fused, exact, k)
         for i, sc in ranked:
-            scores.setdefault(i, {})["fused"] = sc
-        return self.results(ranked, parsed, scores)
+            scores.setdefault(i, {})["fused"] = round(sc, 6)
+            if i in exact:
+                scores[i]["exact"] = 1.0
+        return self.results(monotone_scores(ranked, exact), parsed, scores, snippets)
+
+    def plan(self, model: str | None) -> SemanticPlan | None:
+        """Which vectors answer the semantic side: the named model, else the transformer model that
+        covers most of the archive, else the static model; static fills in the articles the
+        transformer has not reached yet. None when the archive has no vectors."""
+        total = max(1, self.store.count())
+
+        def covered(m: str) -> set[str]:
+            ids: set[str] = set()
+            for name in (m, lead_index_name(m)):
+                index = self.vectors(name)
+                if index is not None:
+                    ids |= index.ids()
+            return ids
+
+        if model is None:
+            best = None
+            for m in E5_MODELS:
+                ids = covered(m)
+                if ids and (best is None or len(ids) > len(best[1])):
+                    best = (m, ids)
+            if best is None:  # no transformer vectors: the archive's best (the static model), alone
+                model = self.best_model()
+                return SemanticPlan(model, None, None) if model is not None else None
+            model, ids = best
+        else:
+            ids = covered(model)
+            if not ids:
+                raise SearchError(f"no {model} vectors in this archive: embed it with --model {model} first")
+        fallback = STATIC_NAME if model != STATIC_NAME and self.vectors(STATIC_NAME) is not None \
+            and len(ids) < total else None
+        return SemanticPlan(model, ids if fallback else None, fallback)
 
     def semantic(self, query: str, model: str, n: int, filters: Filters) -> list[tuple[str, float]]:
-        """The ``n`` articles nearest the query in the model's vector space."""
-        index = self.vectors(model)
-        if index is None:
-            raise SearchError(f"no {model} vectors in this archive: embed it with --model {model} first")
-        qvec = self.encoder(model).encode_queries([query.replace('"', " ")])[0]
+        """The ``n`` articles nearest the query in the model's vector space (static filling in
+        for the articles the model has not embedded yet)."""
+        plan = self.plan(model)
+        assert plan is not None
+        return self.semantic_list(query, plan, n, filters)
+
+    def semantic_list(self, query: str, plan: SemanticPlan, n: int, filters: Filters) -> list[tuple[str, float]]:
         allowed = self.filtered_ids(filters) if filters != Filters() else None
-        return index.search(qvec, k=n, allowed_ids=allowed)
+        text = query.replace('"', " ")
+        qvec = self.encoder(plan.model).encode_queries([text])[0]
+        lists = []
+        for name in (plan.model, lead_index_name(plan.model)):
+            index = self.vectors(name)
+            if index is not None:
+                lists.append(index.search(qvec, k=n, allowed_ids=allowed))
+        # An article with lead vectors and full vectors scores its best passage over both.
+        main = best_per_article(lists)[:n]
+        if plan.fallback is None or plan.covered is None:
+            return main
+        static_index = self.vectors(plan.fallback)
+        svec = self.encoder(plan.fallback).encode_queries([text])[0]
+        static = static_index.search(svec, k=n, allowed_ids=allowed)
+        return mix_partial_coverage(main, static, plan.covered)[:n]
 
     def filtered_ids(self, f: Filters) -> set[str]:
         """The articles that pass the filters, from the store (so any vector index can use them)."""
@@ -146,7 +232,7 @@ class HybridSearcher:
         return sorted(out, key=ids.index)
 
     def results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
-                scores: dict[str, dict[str, float]]) -> list[SearchResult]:
+                scores: dict[str, dict[str, float]], snippets: bool = True) -> list[SearchResult]:
         """Ranked ids as results with snippets; ids the store does not hold are left out."""
         arts = self.store.get_many([i for i, _ in ranked])
         out = []
@@ -158,7 +244,7 @@ class HybridSearcher:
             a = sa.article
             out.append(SearchResult(
                 id=aid, title=a.title, date=a.date, source=a.source, score=score,
-                snippet=make_snippet(a.body or a.title, terms), text=a.body, kicker=a.kicker,
+                snippet=make_snippet(a.body or a.title, terms) if snippets else "", text=a.body, kicker=a.kicker,
                 subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
                 scores=scores.get(aid, {}),
             ))

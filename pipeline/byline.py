@@ -187,3 +187,13 @@ def split_byline_tail(text: str) -> tuple[str, str]:
 def is_agency_line(text: str) -> bool:
     """A line holding only the picture agency that a credit wrapped onto (视觉中国)."""
     return bool(_AGENCY_LINE.match(text))
+
+
+_AUTHOR_LINE = re.compile(rf"^[（(](?P<inner>[{_HAN}·\s、A-Za-z0-9]{{2,16}})[）)]$")
+
+
+def author_in_brackets(text: str) -> str:
+    """The writer credited on a line of its own in brackets at an item's end: '（牛全海）' → '牛全海',
+    '(宝鸡县总工会)' → '宝鸡县总工会' (digest items credit a person or the sending union); else ''."""
+    m = _AUTHOR_LINE.match(text.strip())
+    return re.sub(r"\s+", " ", m["inner"]).strip() if m else ""

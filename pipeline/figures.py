@@ -8,6 +8,7 @@ counts, the noun phrase before the number (专项补助**经费**4000万元).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -180,3 +181,99 @@ def find_dates(
         add(m.start(), m.end(), m["y"], "year")
     out.sort()
     return out
+
+
+# ------------------------------------------------------------------ quantities as ranges
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as a range of values, so 三千余名, 3000多名 and 3200名 can be compared.
+
+    ``low``..``high`` (inclusive) is what the writing allows: 3000 → 3000..3000, 3000多 →
+    3000..3999, 近50万 → 400000..500000, 约2000 → 1800..2200, 上万 → 10000..99999.
+    ``kind`` groups units that count the same thing (名/人/位 → people, 元/块钱 → money).
+    """
+
+    start: int
+    end: int
+    low: float
+    high: float
+    kind: str  # unit group, '' when the number has no unit
+    unit: str = ""  # as written: 名, 元, 家 …
+    value: float = 0.0  # the number written, before its range (近50万 → 500000)
+
+    def overlaps(self, other: "Quantity") -> bool:
+        """Same thing counted (or no unit on one side) and the two ranges meet."""
+        if self.kind and other.kind and self.kind != other.kind:
+            return False
+        tol = 0.005 * max(abs(self.high), abs(other.high), 1.0)
+        return self.low <= other.high + tol and other.low <= self.high + tol
+
+
+_UNIT_KINDS = {
+    "人": "people", "名": "people", "位": "people", "余人": "people", "人次": "visits", "元": "money",
+    "块钱": "money", "块": "money", "家": "orgs", "%": "percent", "个百分点": "percent", "年": "year",
+}
+_Q_UNITS = sorted(set(_UNITS) | set(_UNIT_KINDS) | {"块钱"}, key=len, reverse=True)
+_QUANTITY = re.compile(
+    r"(?P<pre>将近|接近|近|约|大约|超过|超|逾|上)?"
+    r"(?P<num>\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]+)"
+    r"(?P<approx0>多|余)?(?P<mag>万亿|亿|万|千|百)?(?P<approx>多|余|来)?"
+    r"(?P<unit>" + "|".join(re.escape(u) for u in _Q_UNITS) + r")?"
+    r"(?P<post>以上|左右|上下)?"
+)
+
+
+def _leading_step(value: float) -> float:
+    """The size of the last non-zero place of a round number: 3000 → 1000, 1100 → 100, 11700 → 100."""
+    if value <= 0 or value != int(value):
+        return 1.0
+    v, step = int(value), 1
+    while v % 10 == 0:
+        v //= 10
+        step *= 10
+    return float(step)
+
+
+def _quantity_value(num: str, mag: str | None) -> float | None:
+    if num[0].isdigit():
+        return float(num) * _MAGNITUDES.get(mag or "", 1.0)
+    if num in ("万", "亿") and not mag:
+        return _MAGNITUDES[num]  # 万人, 上万名: a bare magnitude is one of it
+    return _number(num, mag)
+
+
+@lru_cache(maxsize=65536)
+def find_quantities(text: str) -> tuple[Quantity, ...]:
+    """Every number in ``text`` with the range its wording allows (cheap: regex and cn2an only)."""
+    out = []
+    for m in _QUANTITY.finditer(text):
+        num = m["num"]
+        if not num[0].isdigit():
+            # a lone 一/十/千 inside words (一线, 十分, 千家万户) is no quantity without a unit
+            if (len(num) == 1 and not m["unit"] and not m["mag"] and num not in "万亿") or num in ("万", "亿") and not (m["unit"] or m["pre"] == "上"):
+                continue
+            if m.start("num") and text[m.start("num") - 1] in "第周初星礼":
+                continue
+        elif m.start() and (text[m.start() - 1].isdigit() or text[m.start() - 1] in ".-/:"):
+            continue
+        value = _quantity_value(num, m["mag"])
+        if value is None:
+            continue
+        low = high = value
+        approx = m["approx"] or m["approx0"]
+        if m["pre"] == "上" and num in ("万", "亿", "百", "千"):
+            low, high = value, value * 10 - 1  # 上万: ten thousand and more, not a hundred thousand
+        elif m["pre"] == "上":
+            continue  # 上 before an ordinary number is a verb or a place word, not "over"
+        elif approx:
+            high = value + _leading_step(value) - 1e-9  # 3000多 → below 4000
+        elif m["pre"] in ("将近", "接近", "近"):
+            low = value * 0.8
+        elif m["pre"] in ("约", "大约") or m["post"] in ("左右", "上下"):
+            low, high = value * 0.9, value * 1.1
+        elif m["pre"] in ("超过", "超", "逾") or m["post"] == "以上":
+            high = value * 2
+        unit = m["unit"] or ""
+        out.append(Quantity(m.start(), m.end(), low, high, _UNIT_KINDS.get(unit, unit), unit, value))
+    return tuple(out)

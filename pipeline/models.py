@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-ARTICLE_KINDS = ("news", "photo", "feature", "commentary")
+ARTICLE_KINDS = ("news", "photo", "feature", "commentary", "furniture")  # furniture: 本版导读, 开栏语 … (left out of search)
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,14 @@ def search_fields(article: Article) -> dict[str, str]:
 def articles_from_source(item: Page | Article) -> list[Article]:
     """A page gives the articles printed on it; an already-structured article gives itself, cleaned."""
     from pipeline.clean import clean_article_body
-    from pipeline.split import split_page_into_articles
+    from pipeline.split import finish_article, split_page_into_articles
 
     if isinstance(item, Page):
         return split_page_into_articles(item)
     body = clean_article_body(item.body)
     if not (item.title.strip() or body.strip()):
         return []
-    return [item.with_(body=body)]
+    return finish_article(item.with_(body=body))
 
 
 def prepare_source(item: Page | Article, entities: bool = True, segments: bool = False) -> list[PreparedArticle]:

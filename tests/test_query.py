@@ -26,3 +26,12 @@ def test_question_words_are_dropped():
 def test_malformed_or_empty_queries_raise_a_clear_error(bad):
     with pytest.raises(QuerySyntaxError):
         parse_query(bad)
+
+
+def test_lone_single_characters_leave_the_free_words_but_stay_in_phrases():
+    q = parse_query("给送外卖的人提供歇脚喝水的地方")
+    assert {"外卖", "歇脚", "喝水"} <= set(q.terms)
+    assert not {"给", "送", "人"} & set(q.terms)
+    assert [c.terms for c in parse_query('"给" 外卖').clauses] == [("给",), ("外卖",)]
+    assert ("4000", "万", "元") in [c.terms for c in parse_query("给农民工4000万元").clauses]
+    assert [c.terms for c in parse_query("煤 电").clauses] == [("煤",), ("电",)]  # nothing longer: kept

@@ -56,7 +56,66 @@ def test_similar_gives_precedents_with_what_they_share_and_not_itself(idx):
 
 def test_embed_is_resumable_and_idempotent(idx):
     out = j(idx, "embed", "--model", "e5-small")
-    assert out["articles"] == 0 and out["already_present"] > 20
+    assert out["lead_articles"] == out["completed_articles"] == out["passages"] == 0
+    assert j(idx, "stats")["vectors"]["e5-small"] == len(j(idx, "list"))
+
+
+def test_printed_score_falls_with_rank_and_json_keeps_the_components(idx):
+    # a quoted programme name lifts its exact matches over semantic near-misses: the shown
+    # score carries the lift, so it still falls with rank
+    for query in ('"集体协商" 工资', "给送外卖的人提供歇脚喝水的地方"):
+        res = j(idx, "search", query, "-k", "10")
+        shown = [r["score"] for r in res]
+        assert shown == sorted(shown, reverse=True), (query, shown)
+        assert all("fused" in r["scores"] for r in res)
+        assert any({"keyword", "semantic"} <= set(r["scores"]) for r in res)
+    exact = j(idx, "search", '"集体协商" 工资', "-k", "10")
+    assert exact[0]["scores"].get("exact") == 1.0 and "集体协商" in exact[0]["text"]
+
+
+def test_leads_first_embed_then_the_rest_and_partial_coverage_mixes_with_static(tmp_path, embedding_models):
+    from index.archive import Archive
+    from index.semantic.vectors import embed_missing
+
+    d = tmp_path / "staged"
+    cli_ok(d, "ingest", CORPUS)
+    n = len(j(d, "list"))
+    # an e5 index covering only some articles: the others still rank, through the static model
+    with Archive.open(d) as ar:
+        ar.model_cache = embedding_models.cache_dir
+        index = ar.vectors("e5-small-int8", create=True)
+        covered = [sa for sa in ar.store.iter_articles() if "骑手" not in sa.article.title][: n // 2]
+        embed_missing(covered, index, ar.encoder("e5-small-int8"))
+        covered_ids = {sa.id for sa in covered}
+    res = j(d, "search", "给送外卖的人提供歇脚喝水的地方", "--mode", "semantic", "-k", str(n))
+    assert {r["id"] for r in res} - covered_ids, "uncovered articles must still be ranked (static stands in)"
+    assert any("骑手" in r["title"] for r in res[:5]), [r["title"] for r in res[:5]]
+    # the documented step: lead passages of every article first, then the rest, reusing the leads
+    lead = j(d, "embed", "--leads-only")
+    assert lead["lead_articles"] == n - len(covered_ids) and lead["completed_articles"] == 0
+    stats = j(d, "stats")["vectors"]
+    assert stats["e5-small-int8#lead"] == n - len(covered_ids)
+    rest = j(d, "embed")
+    assert rest["lead_articles"] == 0 and rest["completed_articles"] == n - len(covered_ids)
+    stats = j(d, "stats")["vectors"]
+    assert stats["e5-small-int8"] == n and "e5-small-int8#lead" not in stats  # leads dropped once complete
+    hits = j(d, "search", "给送外卖的人提供歇脚喝水的地方", "-k", "5")
+    assert any("骑手" in r["title"] or "驿站" in r["title"] for r in hits)
+
+
+def test_an_archive_with_old_e5_vectors_keeps_working_and_embed_migrates_it(tmp_path, embedding_models):
+    d = tmp_path / "old"
+    cli_ok(d, "ingest", CORPUS)
+    cli_ok(d, "embed", "--model", "e5-small")  # the former default model
+    before = j(d, "search", "给送外卖的人提供歇脚喝水的地方", "-k", "5")
+    assert any("骑手" in r["title"] or "驿站" in r["title"] for r in before)
+    cli_ok(d, "embed")  # the default model now: e5-small-int8
+    vectors = j(d, "stats")["vectors"]
+    assert vectors["e5-small-int8"] == vectors["e5-small"] == len(j(d, "list"))
+    after = j(d, "search", "给送外卖的人提供歇脚喝水的地方", "-k", "5")
+    assert [r["id"] for r in after][:1] == [r["id"] for r in before][:1]
+    cli_ok(d, "rebuild", "--vectors")
+    assert j(d, "stats")["vectors"] == vectors
 
 
 def test_semantic_without_vectors_is_a_clear_error(tmp_path, embedding_models):

@@ -141,3 +141,142 @@ def test_bad_level_and_empty_input():
     with pytest.raises(ValueError, match="level"):
         answer_who("哪个县推出了马背送学", "town", 5, candidates_for("马背送学"))
     assert answer_who("哪个县推出了马背送学", None, 5, []) == []
+
+
+# ---------------------------------------------------------------- questions worded unlike the article
+# Every article below is written for these tests; each pins one way a question can differ
+# from the text that answers it. Candidates are real articles through the real extractor.
+
+from pipeline.figures import find_quantities  # noqa: E402
+from pipeline.models import Article  # noqa: E402
+
+
+def made_candidates(*articles: tuple[str, str]) -> list[WhoCandidate]:
+    """(title, body) articles as search candidates, the first scored highest."""
+    out = []
+    for n, (title, body) in enumerate(articles):
+        art = Article(title=title, body=body)
+        fields = {"title": title, "kicker": "", "subtitle": "", "body": body}
+        out.append(WhoCandidate(f"a{n}", title, float(len(articles) - n), fields, tuple(extract_entities(art))))
+    return out
+
+
+def q(text: str):
+    return find_quantities(text)[0]
+
+
+@pytest.mark.parametrize("question, article", [
+    ("三千余名", "3000多名"), ("3000多名", "三千二百名"), ("一百家", "百家"), ("一千一百多人", "1113人"),
+    ("将近五十万元", "48万元"), ("上万名", "1.2万名"), ("两千七百名", "2700名"), ("五百多块钱", "500多元"),
+])
+def test_numbers_written_differently_agree(question, article):
+    assert q(question).overlaps(q(article)), (question, article)
+
+
+@pytest.mark.parametrize("question, article", [
+    ("三千余名", "4100名"), ("一百家", "百名"), ("一千一百多人", "1230人"), ("五十名", "50元"), ("将近五十万元", "52万元"),
+])
+def test_numbers_that_differ_do_not(question, article):
+    assert not q(question).overlaps(q(article)), (question, article)
+
+
+def test_words_of_no_quantity_are_not_numbers():
+    assert find_quantities("一线职工十分辛苦，第二届比赛") == ()
+
+
+def test_a_number_in_words_finds_the_article_that_prints_digits():
+    cands = made_candidates(
+        ("高新区慰问困难职工", "近日，郫都区总工会走访困难职工家庭，为2400名困难职工送去慰问金。"),
+        ("汾西县帮扶困难职工", "今年以来，汾西县总工会累计帮扶困难职工1136人，发放帮扶资金80万元。"),
+    )
+    top = answer_who("哪个县帮扶了一千一百多名困难职工", None, 3, cands)[0]
+    assert top.region == "汾西县" and "1136人" in top.evidence
+    scores = {a.region: a.score for a in answer_who("哪个县帮扶了一千一百多名困难职工", None, 3, cands)}
+    assert scores["汾西县"] > scores["郫都区"] + 0.1
+
+
+def test_words_in_another_order_still_count():
+    cands = made_candidates(("智慧工会", "黄埔区总工会利用网上工会系统，实时办理会员的转出转入手续。"))
+    assert answer_who("哪个区的工会在网上转入转出会员", None, 3, cands)[0].region == "黄埔区"
+
+
+def test_a_fact_told_over_two_sentences_is_evidence_as_a_pair():
+    cands = made_candidates(
+        ("书屋进工地", "3月5日，平遥县总工会启动职工书屋进工地活动。首批书屋设在高铁站建设项目部，配书两千册。"),
+        ("职工书屋", "寿阳县总工会今年新建职工书屋十家，覆盖全县主要企业。"),
+    )
+    top = answer_who("哪个县在高铁站建设工地设了职工书屋", None, 3, cands)[0]
+    assert top.region == "平遥县"
+    assert "职工书屋" in top.evidence and "高铁站" in top.evidence
+
+
+def test_a_bare_city_union_belongs_to_the_city_named_in_the_sentence_before():
+    cands = made_candidates(("职工运动会开幕", "近日，桐乡举行第三届职工运动会，两千名职工参赛。市总工会为参赛职工准备了护具和饮料。"
+                                          "嘉兴市体育局派出裁判。"))
+    top = answer_who("哪个县级市的总工会为运动会准备了护具", None, 3, cands)[0]
+    assert (top.region, top.parents) == ("桐乡市", ["浙江省", "嘉兴市"])
+
+
+def test_this_county_union_is_the_county_named_before():
+    cands = made_candidates(("夜校开课", "寿宁县是闽东的产茶大县。该县总工会为茶厂工人开设了技能夜校，每周授课两次。"))
+    top = answer_who("哪个县的工会给茶厂工人办夜校", None, 3, cands)[0]
+    assert top.region == "寿宁县" and top.parents == ["福建省", "宁德市"]
+
+
+def test_a_county_the_gazetteer_lacks_is_answered_as_written_never_as_another_unit():
+    cands = made_candidates(("工会动态", "延庆区总工会举办职工书画展，展出作品一百余幅。"
+                                        "怀柔县总工会组织机关职工到水库边义务植树。"))
+    answers = answer_who("哪个县的总工会组织职工植树", None, 3, cands)
+    top = answers[0]
+    assert (top.region, top.level, top.code, top.in_gazetteer) == ("怀柔县", "county", "", False)
+    assert top.parents == ["北京市"] and top.successor == "怀柔区"
+    assert "植树" in top.evidence
+    # asked one level up, its parent (known from the renamed unit) answers
+    assert answer_who("哪个城市的总工会组织职工植树", None, 3, cands)[0].region == "北京市"
+
+
+def test_a_county_named_after_its_prefecture_lies_in_it():
+    cands = made_candidates(("工会动态", "△宝鸡县总工会举办女工知识竞赛，二十个队参加。"))
+    top = answer_who("哪个县的总工会办了女工知识竞赛", None, 3, cands)[0]
+    assert (top.region, top.parents, top.in_gazetteer) == ("宝鸡县", ["陕西省", "宝鸡市"], False)
+
+
+def test_a_word_said_another_way_counts_through_word_vectors(embedding_models):
+    enc = embedding_models.static
+    cands = made_candidates(
+        ("暖心早餐", "6月1日起，鹤山区总工会为学校教师每天送上一份免费早餐。"),
+        ("爱心早餐", "6月1日起，淇滨区总工会为辖区环卫工人每天送上一份免费早餐。"),
+    )
+    question = "哪个区的工会给保洁员送早餐"
+    assert answer_who(question, None, 3, cands) == []  # as written, neither says enough of the question
+    answers = answer_who(question, None, 3, cands, word_vectors=enc.encode_queries)
+    assert [a.region for a in answers] == ["淇滨区"] and "环卫工人" in answers[0].evidence
+
+
+def test_sentence_vectors_score_the_most_promising_units_only_up_to_their_limit(embedding_models):
+    from index.who import SentenceSimilarity
+
+    enc = embedding_models.static
+    seen: list[int] = []
+
+    def cosines(query: str, texts: list[str]):
+        seen.append(len(texts))
+        return enc.encode_passages(texts) @ enc.encode_queries([query])[0]
+
+    static = SentenceSimilarity("static", cosines, limit=3, low=0.3, high=0.8)
+    cands = made_candidates(
+        ("书屋进工地", "3月5日，平遥县总工会启动职工书屋进工地活动。首批书屋设在高铁站建设项目部，配书两千册。"
+                      "项目部职工下班后可以借书。"),
+        ("职工书屋", "寿阳县总工会今年新建职工书屋十家，覆盖全县主要企业。书屋每周开放五天。"),
+    )
+    top = answer_who("哪个县在高铁站建设工地设了职工书屋", None, 3, cands, [static])[0]
+    assert seen == [3] and top.region == "平遥县"
+
+
+def test_a_place_no_gazetteer_knows_before_the_question_word_is_flagged():
+    assert parse_question("火星省哪个县推出了马背送学").unknown_place == "火星省"
+    assert parse_question("月亮市哪个区办了职工夜校").unknown_place == "月亮市"
+    assert parse_question("我市哪个区办了职工夜校").unknown_place is None
+    assert parse_question("工业园区哪个企业建了职工书屋").unknown_place is None
+    assert parse_question("甘肃哪个县推出了马背送学").unknown_place is None
+    assert answer_who("火星省哪个县推出了马背送学", None, 3, candidates_for("马背送学")) == []

@@ -62,3 +62,22 @@ def test_entities_lists_programs_and_regions_with_counts(idx):
     names = {e["name"] for e in regions}
     assert "肃北蒙古族自治县" in names and "白银市" in names
     assert all(e["articles"] >= 1 for e in regions)
+
+
+def test_who_answers_in_one_line_when_the_place_is_unknown_or_nothing_fits(idx):
+    r = CliRunner().invoke(cli, ["--index", str(idx), "who", "火星省哪个县推出了马背送学"])
+    assert r.exit_code == 1 and r.output.count("\n") == 1 and "火星省" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["--index", str(idx), "who", "哪个县推出了登月计划和深海潜航"])
+    assert r.exit_code == 0 and "Traceback" not in r.output
+
+
+def test_who_never_answers_above_the_level_asked(idx):
+    answers = j(idx, "who", '哪个县首次评选"工人发明家"')
+    assert all(a["level"] == "county" and a["region"] != "甘肃省" for a in answers)
+    r = CliRunner().invoke(cli, ["--index", str(idx), "who", "马背送学", "--level", "town"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_who_json_says_whether_the_region_is_in_the_gazetteer(idx):
+    top = j(idx, "who", "哪个县推出了马背送学")[0]
+    assert top["in_gazetteer"] is True and top["code"] == "620923" and top["successor"] == ""

