@@ -573,6 +573,7 @@ class Archive:
                 n = embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
                                   progress=progress).articles
             index.save()
+            crash_point("rebuild_vectors_before_swap")
             final = base + ".1" if current == base else base
             shutil.rmtree(self.root / "vectors" / final, ignore_errors=True)
             os.replace(building, self.root / "vectors" / final)

@@ -40,6 +40,7 @@ CRASH_POINTS = (
     "rebuild_mid",            # `rebuild` has indexed part of the store into the new keyword directory
     "rebuild_before_swap",    # the new keyword index is complete and committed, not yet in use
     "rebuild_after_swap",     # the archive points at the new index; the old one is not yet removed
+    "rebuild_vectors_before_swap",  # `rebuild --vectors` embedded a model beside its vectors, not yet in use
     "reconcile_after_keyword",  # reconcile committed the keyword repair
 )
 

@@ -210,3 +210,31 @@ def test_a_lost_keyword_index_is_reported_and_rebuilt_by_the_next_writer(tmp_pat
     r = run_cli(root, "embed", "--model", "static")
     assert r.returncode == 0, r.stderr
     assert_whole(root)
+
+
+def test_a_killed_vector_rebuild_leaves_the_old_vectors_serving_and_is_resumed(tmp_path_factory, tmp_path):
+    root = seed_archive(tmp_path_factory, tmp_path / "a")
+    r = run_cli(root, "embed", "--model", "e5-small-int8", "--leads-only")  # lead passages only, as staged
+    assert r.returncode == 0, r.stderr
+    with Archive.open(root) as ar:
+        assert set(ar.vector_models()) == {"static", "e5-small-int8", "e5-small-int8#lead"}
+    before = search_ids(root, "持续发力建强县级工会", mode="semantic")
+    # the static model is rebuilt and switched to first; the kill comes before e5's switch
+    r = run_cli(root, "rebuild", "--vectors", env={"UNIONKB_CRASH_AT": "rebuild_vectors_before_swap@2"})
+    assert r.returncode == CRASH_EXIT_CODE, r.stderr
+    vec = root / "vectors"
+    assert (vec / "static.1").is_dir() and not (vec / "static").exists()
+    assert (vec / "e5-small-int8.rebuild").is_dir()
+    with Archive.open(root) as ar:
+        assert ar.vectors("e5-small-int8#lead").count() == 44  # the lead vectors in use are untouched
+    st, err = stats(root)
+    assert st["consistency"]["consistent"], err
+    assert search_ids(root, "持续发力建强县级工会", mode="semantic") == before  # the old e5 vectors still serve
+    r = run_cli(root, "rebuild", "--vectors")
+    assert r.returncode == 0, r.stderr
+    assert "e5-small-int8 vectors: 0 articles" in r.stdout  # resumed: everything was embedded already
+    with Archive.open(root) as ar:
+        assert set(ar.vector_models()) == {"static", "e5-small-int8"}  # complete: no lead vectors needed
+        assert ar.vectors("e5-small-int8").count() == 44
+    assert sorted(p.name for p in vec.iterdir()) == ["e5-small-int8.1", "static"]
+    assert_whole(root)
