@@ -460,10 +460,10 @@ def export(ctx, out_dir, fmt, model, as_json):
 @NO_WAIT
 @click.pass_context
 def rebuild(ctx, vectors, no_wait):
-    """Rebuild the keyword index (and optionally the vectors) from the article store.
+    """Rebuild the keyword index and the cases (and optionally the vectors) from the article store.
 
-    Each index is built beside the one in use and replaces it when complete: searches keep
-    working meanwhile, and an interrupted rebuild leaves the old index in place."""
+    The keyword index is built beside the one in use and replaces it when complete, and so are
+    the vectors: searches keep working meanwhile, and an interrupted rebuild leaves the old in place."""
     from tqdm import tqdm
 
     with open_archive(ctx, write=True, wait=not no_wait) as archive:
@@ -472,6 +472,10 @@ def rebuild(ctx, vectors, no_wait):
         n = archive.rebuild_keyword_index(progress=bar.update)
         bar.close()
         click.echo(f"keyword index ({archive.backend}): {n} articles")
+        bar = tqdm(total=archive.store.count(), desc="cases", unit=" art", file=sys.stderr, dynamic_ncols=True)
+        n = archive.rebuild_cases(progress=bar.update)
+        bar.close()
+        click.echo(f"cases: {n}")
         if vectors:
             from index.semantic.models import LEAD_SUFFIX
 
@@ -697,6 +701,97 @@ def serve(ctx, host, port, no_warm, as_json):
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can read the archive", err=True)
     sys.stdout.flush()
     run_server(app, sock, access_log=not as_json)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--region", help="Only cases in this place or below it (甘肃省 finds 肃北 and 白银).")
+@click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared (朝阳: city or county).")
+@click.option("--since", help="Only cases reported on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only cases reported on or before this date (YYYY-MM-DD).")
+@click.option("--program", help="Only cases whose program name contains this, e.g. 送学.")
+@click.option("-k", "k", type=click.IntRange(1, 10000), default=20, show_default=True, help="Number of cases.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array of {id, region, level, parents, org, program, description, first_date, "
+                   "last_date, figures, articles: [{id, title, date, evidence}], score}.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Write a spreadsheet (UTF-8 with BOM): one row per case with region path, organisation, "
+                   "program, first/last date, key figures, article count and first article title.")
+@click.pass_context
+def cases(ctx, query, region, level, since, until, program, k, as_json, as_csv):
+    """Best-practice cases: which organisation did what, where, when, with what result.
+
+    A case is an organisation in a region running a program (or the action a headline
+    reports), joined across every article that reports it, with its figures and the
+    sentence that says so in each article. QUERY matches programs and descriptions by
+    words and by meaning; cases reported by more independent articles rank higher.
+
+    \b
+    Examples:
+      search_cli.py cases 马背送学
+      search_cli.py cases --region 甘肃省 --since 2020-01-01
+      search_cli.py cases 集体协商 --level county --region 百色市 --csv > cases.csv
+    """
+    from index.archive import ArchiveError
+    from index.cases import cases_csv, figure_label
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    with open_archive(ctx) as archive:
+        try:
+            found = archive.cases(query, region=region, level=level, since=_iso_date(since, "--since"),
+                                  until=_iso_date(until, "--until"), program=program, k=k)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        _echo_json([c.to_dict() for c in found])
+        return
+    if as_csv:
+        click.echo(cases_csv(found), nl=False)  # bytes: written as they are (BOM, CRLF)
+        return
+    if not found:
+        click.echo("no cases found")
+        return
+    for n, c in enumerate(found, 1):
+        when = " – ".join(dict.fromkeys(d for d in (c.first_date, c.last_date) if d)) or "undated"
+        click.echo(f"{n:2d}. {click.style(c.program, bold=True)}  [{c.id}]  {' › '.join(c.region_path)}  {when}")
+        click.echo(f"    {c.org} · {len(c.articles)} article{'s' if len(c.articles) != 1 else ''}"
+                   + (f" · score {c.score:.3f}" if query else ""))
+        click.echo(f"    “{c.description}”")
+        if c.figures:
+            click.echo("    " + "；".join(figure_label(f) for f in c.figures[:5]))
+
+
+@cli.command("case")
+@click.argument("case_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the case as a JSON object (the shape of `cases --json`).")
+@click.pass_context
+def case_(ctx, case_id, as_json):
+    """Print one case by its id (a unique prefix is enough): the organisation, region,
+    program, dates, figures and every article that reports it with its evidence."""
+    from index.archive import ArchiveError
+    from index.cases import figure_label
+
+    with open_archive(ctx) as archive:
+        try:
+            c = archive.case(case_id)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        _echo_json(c.to_dict())
+        return
+    click.echo(click.style(c.program, bold=True) + f"  [{c.id}]")
+    click.echo(f"{' › '.join(c.region_path)} ({c.level}) · {c.org}")
+    click.echo(f"{c.first_date or 'undated'}" + (f" – {c.last_date}" if c.last_date and c.last_date != c.first_date else ""))
+    click.echo(f"“{c.description}”")
+    if c.figures:
+        click.echo("figures:")
+        for f in c.figures:
+            click.echo(f"  {figure_label(f)}  [{f.article_id}]")
+    click.echo(f"articles ({len(c.articles)}):")
+    for a in c.articles:
+        click.echo(f"  {a.date or 'undated':10}  {a.title}  [{a.id}]")
+        click.echo(f"      “{a.evidence}”")
 
 
 def main() -> None:

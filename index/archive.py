@@ -422,6 +422,7 @@ class Archive:
                 self._keyword = None
             if self.store.read_only:
                 self.store.reopen(read_only=False)
+                self._case_index = None  # it holds the store's connection
             for index in self._vectors.values():
                 index.refresh()
             with self._translating_disk_full():
@@ -441,6 +442,7 @@ class Archive:
             self.store.rollback()
             if reopen:
                 self.store.reopen(read_only=True)
+                self._case_index = None
         finally:
             self._lock.release()
             self._lock = None
@@ -997,3 +999,78 @@ class Archive:
         s["read_only"] = self.read_only
         s["consistency"] = self.check().to_dict()
         return s
+
+    # -- best-practice cases -------------------------------------------------------------------
+    build_cases: bool = True  # ingest keeps the case index up to date (off only to measure its cost)
+    case_seconds: float = 0.0  # time this archive object spent building cases
+
+    @property
+    def case_index(self):
+        """Cases derived from the stored mentions (index.case_index.CaseIndex)."""
+        if getattr(self, "_case_index", None) is None:
+            from index.case_index import CaseIndex
+
+            self._case_index = CaseIndex(
+                self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None)
+        return self._case_index
+
+    def update_cases(self, added: list) -> int:
+        """Cases for newly stored articles ((id, article, mentions) each), in the open store
+        transaction; the ingest checkpoint calls this before it commits the store."""
+        import time
+
+        if not self.build_cases or not added:
+            return 0
+        t = time.perf_counter()
+        try:
+            return self.case_index.add(added)
+        finally:
+            self.case_seconds += time.perf_counter() - t
+
+    def rebuild_cases(self, progress: Callable[[int], None] | None = None) -> int:
+        """Every case again from the store; returns how many there are."""
+        with self.writing():
+            return self.case_index.rebuild(progress=progress)
+
+    def _current_case_index(self):
+        """The case index, rebuilt first (under the writer lock) if it predates the case rules."""
+        if not self.case_index.is_current():  # an archive from before cases, or built with older case rules
+            with self.writing():
+                if not self.case_index.is_current():
+                    self.case_index.rebuild()
+        return self.case_index
+
+    def cases(self, query: str | None = None, region: str | None = None, level: str | None = None,
+              since: str | None = None, until: str | None = None, program: str | None = None,
+              k: int = 20) -> list:
+        """Best-practice cases (index.cases.Case): who did what, where, when, with what result.
+
+        ``query`` is matched against the cases' programs and descriptions by words and by meaning;
+        results rank by that and by how many independent articles report them (without a query,
+        by the articles alone). ``region`` keeps cases in that place or below it (``level`` picks
+        among same-named units); ``since``/``until`` keep cases whose dates overlap them;
+        ``program`` keeps cases whose program name contains it.
+
+        >>> # [c.org for c in archive.cases("马背送学", k=3)]
+        """
+        from index.case_index import CaseQuery, CaseQueryError
+
+        code = self.resolve_region(region, level).code if region else None
+        index = self._current_case_index()
+        try:
+            return index.search(CaseQuery(query, code, since, until, program, k))
+        except CaseQueryError as e:
+            raise ArchiveError(str(e)) from None
+
+    def case(self, case_id: str):
+        """One case by its id (a unique prefix is enough)."""
+        from index.case_index import CaseQueryError
+
+        index = self._current_case_index()
+        try:
+            found = index.get(case_id)
+        except CaseQueryError as e:
+            raise ArchiveError(str(e)) from None
+        if found is None:
+            raise ArchiveError(f"no case with id {case_id!r}")
+        return found

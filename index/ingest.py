@@ -100,6 +100,7 @@ class IngestSession:
         self.on_progress = on_progress
         self.report = IngestReport()
         self._pending: list[StoredArticle] = []
+        self._new_for_cases: list[tuple] = []  # (id, article, mentions) of articles added since the checkpoint
         self._t0 = self._last_checkpoint = time.perf_counter()
         self._stack = ExitStack()
 
@@ -145,6 +146,8 @@ class IngestSession:
         ar.keyword.commit()
         if self._pending:
             crash_point("after_keyword_commit")
+        ar.update_cases(self._new_for_cases)  # derived from the new mentions, committed with the store
+        self._new_for_cases = []
         ar.store.commit()
         if self._pending:
             crash_point("after_store_commit")
@@ -182,6 +185,7 @@ class IngestSession:
         ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash])
                        for s in new)
         self._pending.extend(new)
+        self._new_for_cases.extend((s.id, s.article, mentions[s.article.content_hash]) for s in new)
         if len(self._pending) >= self.checkpoint_every or \
                 (self._pending and time.perf_counter() - self._last_checkpoint >= self.checkpoint_seconds):
             self.checkpoint()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from index.durability import DiskFullError, is_disk_full
-from pipeline.models import Article, Byline
+from pipeline.models import Article, Byline, Mention
 
 ID_LENGTH = 16  # hex digits of the content hash: 64 bits, no collisions at archive scale
 
@@ -58,18 +58,6 @@ class StoreError(RuntimeError):
 class StoredArticle:
     id: str
     article: Article
-
-
-@dataclass(frozen=True)
-class StoredMention:
-    article_id: str
-    type: str
-    text: str
-    field: str
-    start: int
-    end: int
-    value: str
-    attrs: dict
 
 
 def article_id(article: Article) -> str:
@@ -308,13 +296,13 @@ class ArticleStore:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
-    def mentions(self, aid: str, type: str | None = None) -> list[StoredMention]:
+    def mentions(self, aid: str, type: str | None = None) -> list[Mention]:
         q = "SELECT * FROM mentions WHERE article_id = ?" + (" AND type = ?" if type else "")
         args = (aid, type) if type else (aid,)
         return [self._mention(r) for r in self.db.execute(q, args)]
 
-    def mentions_for(self, ids: list[str]) -> dict[str, list[StoredMention]]:
-        out: dict[str, list[StoredMention]] = {i: [] for i in ids}
+    def mentions_for(self, ids: list[str]) -> dict[str, list[Mention]]:
+        out: dict[str, list[Mention]] = {i: [] for i in ids}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             for r in self.db.execute(
@@ -377,9 +365,9 @@ class ArticleStore:
         return out
 
     @staticmethod
-    def _mention(r: sqlite3.Row) -> StoredMention:
-        return StoredMention(r["article_id"], r["type"], r["text"], r["field"], r["start"], r["end"], r["value"],
-                             json.loads(r["attrs"]))
+    def _mention(r: sqlite3.Row) -> Mention:
+        return Mention(r["type"], r["text"], r["field"], r["start"], r["end"], r["value"],
+                       json.loads(r["attrs"]))
 
     def stats(self) -> dict:
         db = self.db
@@ -400,3 +388,161 @@ class ArticleStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+# ============================================================================ cases
+# Best-practice cases (index/cases.py) are an index derived from the stored mentions: per-article
+# evidence rows, and the cases clustered from them with a full-text table over their words.
+# They live in the store's file so that an ingest checkpoint commits them with the articles.
+
+CASES_FORMAT = 1  # raise when the case rules change: archives rebuild their cases on next use
+
+_CASES_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS case_evidence (
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        grp TEXT NOT NULL,
+        data TEXT NOT NULL,
+        vector BLOB
+    )""",
+    "CREATE INDEX IF NOT EXISTS case_evidence_grp ON case_evidence(grp)",
+    "CREATE INDEX IF NOT EXISTS case_evidence_article ON case_evidence(article_id)",
+    """CREATE TABLE IF NOT EXISTS cases (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        grp TEXT NOT NULL,
+        region_path TEXT NOT NULL,
+        programs TEXT NOT NULL,
+        first_date TEXT,
+        last_date TEXT,
+        independent INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        vector BLOB
+    )""",
+    "CREATE INDEX IF NOT EXISTS cases_grp ON cases(grp)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5(terms, tokenize='unicode61')",
+)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A stored case: its JSON, its description vector (float16 bytes or None), and the words the
+    full-text table indexes."""
+
+    id: str
+    group: str
+    region_path: str  # "/62/6209/620923/": the region's codes top-down, "/" for a national body
+    programs: str  # every name it was reported under, joined by "\x1f"
+    first_date: str | None
+    last_date: str | None
+    independent: int
+    data: str
+    vector: bytes | None
+    terms: str
+
+
+class CaseStore:
+    """The case tables of one store connection. Writes join the connection's open transaction."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        for statement in _CASES_SCHEMA:  # one by one: executescript would commit an open transaction
+            self.db.execute(statement)
+
+    def candidate_article_ids(self) -> list[str]:
+        """Articles that may report a case (a program, or a headline opening with an organisation
+        or a place), in ingest order: a rebuild reads only these."""
+        q = ("SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM mentions WHERE type = 'program' "
+             "OR (field = 'title' AND start <= 1 AND type IN ('org', 'region'))) ORDER BY a.seq")
+        return [r[0] for r in self.db.execute(q)]
+
+    def evidence_groups(self, article_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(article_ids), 500):
+            chunk = article_ids[i : i + 500]
+            q = f"SELECT DISTINCT grp FROM case_evidence WHERE article_id IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self.db.execute(q, chunk))
+        return out
+
+    def add_evidence(self, rows: Iterable[tuple[str, str, str, bytes | None]]) -> None:
+        """(article_id, group, evidence JSON, vector bytes) rows."""
+        self.db.executemany("INSERT INTO case_evidence (article_id, grp, data, vector) VALUES (?, ?, ?, ?)", rows)
+
+    def evidence_of_groups(self, groups: Iterable[str]) -> list[tuple[str, str, bytes | None]]:
+        """(group, evidence JSON, vector bytes) of every evidence row in these groups."""
+        groups = sorted(groups)
+        out: list[tuple[str, str, bytes | None]] = []
+        for i in range(0, len(groups), 500):
+            chunk = groups[i : i + 500]
+            q = f"SELECT grp, data, vector FROM case_evidence WHERE grp IN ({','.join('?' * len(chunk))}) ORDER BY rowid"
+            out.extend(tuple(r) for r in self.db.execute(q, chunk))
+        return out
+
+    def replace_groups(self, groups: Iterable[str], rows: Iterable[CaseRow]) -> None:
+        """Drop the cases of these groups and store their new ones."""
+        groups = sorted(groups)
+        for i in range(0, len(groups), 500):
+            chunk = groups[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM cases_fts WHERE rowid IN (SELECT rowid FROM cases WHERE grp IN ({marks}))",
+                            chunk)
+            self.db.execute(f"DELETE FROM cases WHERE grp IN ({marks})", chunk)
+        for r in rows:
+            cur = self.db.execute(
+                "INSERT INTO cases (id, grp, region_path, programs, first_date, last_date, independent, data, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (r.id, r.group, r.region_path, r.programs, r.first_date, r.last_date, r.independent, r.data, r.vector),
+            )
+            self.db.execute("INSERT INTO cases_fts (rowid, terms) VALUES (?, ?)", (cur.lastrowid, r.terms))
+
+    def clear(self) -> None:
+        for table in ("cases_fts", "cases", "case_evidence"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+
+    def filtered(self, region_path: str | None = None, since: str | None = None, until: str | None = None,
+                 program: str | None = None) -> list[tuple[int, str, int, bytes | None]]:
+        """(rowid, id, independent articles, vector) of the cases that pass the filters.
+
+        A case passes ``since``/``until`` when its dates overlap them; a case without dates does not."""
+        where, args = [], []
+        if region_path:
+            where.append("region_path LIKE ?")
+            args.append(region_path.replace("%", "") + "%")
+        if since:
+            where.append("last_date >= ?")
+            args.append(since)
+        if until:
+            where.append("first_date <= ?")
+            args.append(until)
+        if program:
+            where.append("instr(lower(programs), lower(?)) > 0")
+            args.append(program)
+        q = "SELECT rowid, id, independent, vector FROM cases" + (" WHERE " + " AND ".join(where) if where else "")
+        return [tuple(r) for r in self.db.execute(q, args)]
+
+    def match(self, fts_query: str, limit: int) -> list[tuple[int, float]]:
+        """(rowid, BM25 score, higher is better) of the cases whose words match an FTS5 query."""
+        try:
+            rows = self.db.execute(
+                "SELECT rowid, bm25(cases_fts) FROM cases_fts WHERE cases_fts MATCH ? ORDER BY bm25(cases_fts) LIMIT ?",
+                (fts_query, limit),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []  # nothing a full-text query can use (only punctuation, say)
+        return [(r[0], -r[1]) for r in rows]
+
+    def data_of(self, rowids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for i in range(0, len(rowids), 500):
+            chunk = rowids[i : i + 500]
+            q = f"SELECT rowid, data FROM cases WHERE rowid IN ({','.join('?' * len(chunk))})"
+            out.update((r[0], r[1]) for r in self.db.execute(q, chunk))
+        return out
+
+    def resolve(self, prefix: str) -> list[tuple[int, str]]:
+        """(rowid, id) of the cases whose id starts with ``prefix`` (at most 5)."""
+        rows = self.db.execute("SELECT rowid, id FROM cases WHERE id LIKE ? ORDER BY id LIMIT 5",
+                               (prefix.lower().replace("%", "") + "%",))
+        return [tuple(r) for r in rows]

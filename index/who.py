@@ -27,12 +27,13 @@ import math
 import re
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from pipeline.figures import Quantity, find_quantities
 from pipeline.entities import on_word_boundary
+from pipeline.figures import Quantity, find_quantities
+from pipeline.models import Mention
 from pipeline.regions import (
     FORM_SHORT,
     RegionUnit,
@@ -95,16 +96,6 @@ _NAMED_BEFORE_ORG = re.compile(r"(?P<name>[\u4e00-\u9fff]{1,4}?[县旗])(?=[\u4e
 _PLACE_NAME = re.compile(r"(?![我本该全各这那])[\u4e00-\u9fff]{2,10}(?:省|自治区|市|自治州|县|旗)")
 
 
-class MentionLike(Protocol):
-    type: str
-    text: str
-    field: str
-    start: int
-    end: int
-    value: str
-    attrs: dict
-
-
 @dataclass(frozen=True)
 class WhoCandidate:
     """One article the search found for the question, with everything the ranking needs."""
@@ -113,7 +104,7 @@ class WhoCandidate:
     title: str
     score: float  # the search engine's score (any scale; normalised here)
     fields: dict[str, str]  # title / kicker / subtitle / body text
-    mentions: Sequence[MentionLike] = ()
+    mentions: Sequence[Mention] = ()
 
 
 @dataclass(frozen=True)
@@ -369,14 +360,14 @@ def _units(sentences: list[_Sentence], matcher: _Matcher) -> list[_Unit]:
     return units
 
 
-def _in(m: MentionLike, u: _Unit | _Sentence) -> bool:
+def _in(m: Mention, u: _Unit | _Sentence) -> bool:
     return m.field == u.field and u.start <= m.start < u.end
 
 
 _KIND_RANK = {"union": 0, "industry_union": 1, "enterprise": 2, "gov": 3}
 
 
-def _org_rank(m: MentionLike) -> float:
+def _org_rank(m: Mention) -> float:
     """Unions first, and a 总工会 before a loose 工会 (嘉兴市总工会 over 嘉兴工会)."""
     rank = _KIND_RANK.get(m.attrs.get("kind", ""), 4)
     return rank + (0.0 if m.value.endswith("总工会") else 0.5)
@@ -389,7 +380,7 @@ def _first_hit(u: _Unit, q: ParsedQuestion) -> int:
     return u.start + at
 
 
-def _acting_org(u: _Unit, mentions: Sequence[MentionLike], q: ParsedQuestion) -> MentionLike | None:
+def _acting_org(u: _Unit, mentions: Sequence[Mention], q: ParsedQuestion) -> Mention | None:
     """The organisation doing the thing: a union named before the matched words first."""
     orgs = [m for m in mentions if m.type == "org" and _in(m, u)]
     if not orgs:
@@ -402,7 +393,7 @@ def _acting_org(u: _Unit, mentions: Sequence[MentionLike], q: ParsedQuestion) ->
 _FIELD_ORDER = {"title": 0, "kicker": 1, "subtitle": 2, "body": 3}
 
 
-def _lead_org(c: WhoCandidate) -> MentionLike | None:
+def _lead_org(c: WhoCandidate) -> Mention | None:
     lead = [m for m in c.mentions if m.type == "org" and (m.field != "body" or m.start < 300) and m.attrs.get("region")]
     if not lead:
         lead = [m for m in c.mentions if m.type == "org" and m.attrs.get("region")]
@@ -411,7 +402,7 @@ def _lead_org(c: WhoCandidate) -> MentionLike | None:
     return min(lead, key=lambda m: (_org_rank(m), _FIELD_ORDER.get(m.field, 4), m.start))
 
 
-def _lead_region(c: WhoCandidate) -> MentionLike | None:
+def _lead_region(c: WhoCandidate) -> Mention | None:
     lead = [m for m in c.mentions if m.type == "region" and (m.field != "body" or m.start < 300)]
     if not lead:
         return None
@@ -507,7 +498,7 @@ def _unlisted_in(text: str) -> UnlistedPlace | None:
 
 
 def _evidence_place(c: WhoCandidate, sentences: list[_Sentence], u: _Unit, q: ParsedQuestion
-                    ) -> tuple[_Place | None, MentionLike | None, bool]:
+                    ) -> tuple[_Place | None, Mention | None, bool]:
     """(place, acting organisation, whether the unit itself names the organisation)."""
     org = _acting_org(u, c.mentions, q)
     text = u.compact
@@ -575,7 +566,7 @@ def _at_level(code: str, level: str | None):
     return None
 
 
-def _program_in(u: _Unit, mentions: Sequence[MentionLike], q: ParsedQuestion) -> str:
+def _program_in(u: _Unit, mentions: Sequence[Mention], q: ParsedQuestion) -> str:
     progs = [m for m in mentions if m.type == "program" and _in(m, u)]
     if not progs:
         return ""
@@ -669,7 +660,7 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
 def answer_who(question: str, level: str | None, k: int, candidates: Sequence[WhoCandidate],
                similarity: Sequence[SentenceSimilarity] = (),
                word_vectors: Callable[[list[str]], "object"] | None = None,
-               load_mentions: Callable[[list[str]], dict[str, Sequence[MentionLike]]] | None = None
+               load_mentions: Callable[[list[str]], dict[str, Sequence[Mention]]] | None = None
                ) -> list[WhoAnswer]:
     """Regions (at ``level``, or the level the question asks for) ranked by how well their
     organisations' reported actions match the question; one answer per region, best evidence kept.

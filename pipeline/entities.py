@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .figures import find_dates, find_figures
-from .models import Article
+from .models import Article, Mention
 from .people import find_people
 from .regions import (
     FORM_SHORT,
@@ -38,17 +38,6 @@ from .regions import (
 
 MENTION_TYPES = ("region", "org", "program", "figure", "person", "date")
 FIELDS = ("title", "kicker", "subtitle", "body")
-
-
-@dataclass(frozen=True)
-class Mention:
-    type: str  # 'region' | 'org' | 'program' | 'figure' | 'person' | 'date'
-    text: str  # as written
-    field: str  # 'title' | 'kicker' | 'subtitle' | 'body' | 'byline'
-    start: int  # offsets within that field's text
-    end: int
-    value: str  # region code; org full name; program name; figure value; person name; ISO date or phrase
-    attrs: dict = field(default_factory=dict, hash=False)
 
 
 # ------------------------------------------------------------------ text helpers

@@ -5,6 +5,7 @@ Everything here is a dataclass with no I/O, so every stage after the loaders
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -83,3 +84,16 @@ def content_hash(title: str, body: str) -> str:
     norm = unicodedata.normalize("NFKC", f"{title}\n{body}")
     norm = _HASH_STRIP.sub("", norm)
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity found in an article: where (field and character offsets) and what it means."""
+
+    type: str  # 'region' | 'org' | 'program' | 'figure' | 'person' | 'date'
+    text: str  # as written
+    field: str  # 'title' | 'kicker' | 'subtitle' | 'body' | 'byline'
+    start: int  # offsets within that field's text
+    end: int
+    value: str  # region code; org full name; program name; figure value; person name; ISO date or phrase
+    attrs: dict = dataclasses.field(default_factory=dict, hash=False)

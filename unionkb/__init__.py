@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from index.archive import Archive, ArchiveError, IngestReport, SearchResult
+from index.cases import Case, CaseArticle, CaseFigure
 from index.keyword.base import Filters
 from index.who import WhoAnswer
 
@@ -23,4 +24,5 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["Archive", "ArchiveError", "Filters", "IngestReport", "SearchResult", "WhoAnswer", "__version__"]
+__all__ = ["Archive", "ArchiveError", "Case", "CaseArticle", "CaseFigure", "Filters", "IngestReport", "SearchResult",
+           "WhoAnswer", "__version__"]
