@@ -1010,6 +1010,10 @@ class Archive:
         if getattr(self, "_case_index", None) is None:
             from index.case_index import CaseIndex
 
+            if self.store.read_only and self.store.db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'cases'").fetchone() is None:
+                with self.writing():  # an archive from before cases: a writer makes their tables
+                    self.case_index
             self._case_index = CaseIndex(
                 self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None)
         return self._case_index

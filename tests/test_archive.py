@@ -83,7 +83,7 @@ def test_parallel_ingest_gives_the_same_archive_as_serial(tmp_path):
             ar.ingest(iter_sources([CORPUS, data]), workers=workers)
             ids = [sa.id for sa in ar.store.iter_articles()]
             hits = [[r.id for r in ar.search(q, k=10)] for q in ("职工之家", '"集体协商"', "疫情 防控", "4000万元")]
-            mentions = sorted((m.article_id, m.type, m.value) for i in ids for m in ar.store.mentions(i))
+            mentions = sorted((i, m.type, m.value) for i in ids for m in ar.store.mentions(i))
             results.append((ids, hits, mentions))
     assert results[0] == results[1]
 

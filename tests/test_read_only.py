@@ -93,7 +93,7 @@ def test_every_read_command_works_on_a_read_only_mount(ro_archive, tmp_path):
     assert r.stderr == ""
     for args in (["list", "--json"], ["who", "哪个县推出了马背送学？", "--json"], ["entities", "--type", "region", "--json"],
                  ["entities", "--region", "甘肃省", "--json"], ["similar", aid, "--json"],
-                 ["export", str(tmp_path / "out"), "--json"]):
+                 ["export", str(tmp_path / "out"), "--json"], ["cases", "--json"]):
         r = invoke(root, *args)
         assert r.exit_code == 0, (args, r.output)
         assert json.loads(r.stdout), args
