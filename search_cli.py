@@ -36,6 +36,14 @@ def _echo_json(obj) -> None:
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
+def plain(text: str | None) -> str:
+    """Archive text made safe for a terminal: no escape sequences, control or bidi characters
+    (stored text is cleaned of them at ingest; this also covers archives made before that)."""
+    from pipeline.clean import strip_invisible
+
+    return strip_invisible(text or "")
+
+
 def render_marks(snippet: str) -> str:
     """<mark>…</mark> from the library becomes colour on a terminal, «…» in a pipe."""
     if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
@@ -122,16 +130,18 @@ def cli(ctx: click.Context, index_dir: str) -> None:
 @click.option("--embed/--no-embed", default=True, show_default=True,
               help="Embed new articles with the fast static model as they are added (the transformer "
                    "model is added later with `embed`).")
+@click.option("--follow-links", is_flag=True,
+              help="Inside folders, also follow symbolic links that point outside them (not followed by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @NO_WAIT
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, embed: bool,
-           as_json: bool, no_wait: bool) -> None:
+           follow_links: bool, as_json: bool, no_wait: bool) -> None:
     """Load pages (.txt/.md), e-paper HTML (.html/.htm) or JSONL articles from PATHS.
 
     Folders are read recursively. Pages are cleaned, split into articles,
-    deduplicated by content and indexed. Unreadable files are reported by name and
-    skipped; the exit code is 1 if any file was skipped.
+    deduplicated by content and indexed. Unreadable files (and FIFOs, devices, links
+    out of the folder) are reported by name and skipped; the exit code is 1 if any was.
     """
     from tqdm import tqdm
 
@@ -156,7 +166,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
         archive.ingest_models = []
     try:
         with archive:
-            report = archive.ingest(iter_sources(paths), workers=workers, on_progress=on_progress)
+            report = archive.ingest(iter_sources(paths, follow_links=follow_links), workers=workers,
+                                    on_progress=on_progress)
     except ArchiveError as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -215,9 +226,10 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
         click.echo("no matches")
         return
     for n, r in enumerate(results, 1):
-        meta = " · ".join(x for x in (r.date or "undated", r.source, f"p.{r.page}" if r.page else "") if x)
-        click.echo(f"{n:2d}. {click.style(r.title or '(untitled)', bold=True)}  [{r.id}]  {meta}  score {r.score:.3f}")
-        click.echo(f"    {render_marks(r.snippet)}")
+        meta = plain(" · ".join(x for x in (r.date or "undated", r.source, f"p.{r.page}" if r.page else "") if x))
+        click.echo(f"{n:2d}. {click.style(plain(r.title) or '(untitled)', bold=True)}  [{r.id}]  {meta}  "
+                   f"score {r.score:.3f}")
+        click.echo(f"    {render_marks(plain(r.snippet))}")
 
 
 @cli.command()
@@ -230,32 +242,22 @@ def show(ctx, article_id, as_json):
 
     with open_archive(ctx) as archive:
         try:
-            sa = archive.get(article_id)
+            record = archive.article(article_id)
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
-        mentions = archive.store.mentions(sa.id)
-    a = sa.article
+    sa, a = record, record.article
     if as_json:
-        _echo_json({
-            "id": sa.id, "title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "date": a.date,
-            "source": a.source, "kind": a.kind, "page": a.page, "url": a.url, "origin": a.origin,
-            "dateline": a.dateline, "byline": {"raw": a.byline.raw, "reporters": list(a.byline.reporters),
-                                               "correspondents": list(a.byline.correspondents),
-                                               "photographers": list(a.byline.photographers)},
-            "text": a.body,
-            "entities": [{"type": m.type, "text": m.text, "value": m.value, "field": m.field,
-                          "start": m.start, "end": m.end, "attrs": m.attrs} for m in mentions],
-        })
+        _echo_json(record.to_dict())
         return
     if a.kicker:
-        click.echo(a.kicker)
-    click.echo(click.style(a.title, bold=True))
+        click.echo(plain(a.kicker))
+    click.echo(click.style(plain(a.title), bold=True))
     if a.subtitle:
-        click.echo(a.subtitle)
-    click.echo(" · ".join(x for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "",
-                                      a.kind, a.byline.raw) if x))
+        click.echo(plain(a.subtitle))
+    click.echo(plain(" · ".join(x for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "",
+                                            a.kind, a.byline.raw) if x)))
     click.echo("")
-    click.echo(a.body)
+    click.echo(plain(a.body))
 
 
 @cli.command("list")
@@ -264,18 +266,13 @@ def show(ctx, article_id, as_json):
 @click.pass_context
 def list_(ctx, limit, as_json):
     """List the articles in the archive, in the order they were added."""
-    rows = []
     with open_archive(ctx) as archive:
-        for n, sa in enumerate(archive.store.iter_articles()):
-            if limit is not None and n >= limit:
-                break
-            a = sa.article
-            rows.append({"id": sa.id, "title": a.title, "date": a.date, "source": a.source, "kind": a.kind})
+        rows = [r.summary() for r in archive.articles(limit)]
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}")
+        click.echo(plain(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}"))
 
 
 @cli.command()
@@ -629,7 +626,7 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
             session.add(parse_fetched_page(fp.body, fp.url, fp.encoding, fp.date, fp.page, fp.source))
 
         try:
-            stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.store.has_url,
+            stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.has_url,
                               jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress,
                               paper=paper)
         except ValueError as e:

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from index.durability import CHECKPOINT_SECONDS, DiskFullError, crash_point, is_disk_full, writing_to
-from index.ingest import (CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc,
-                          prepare_sources)
+from index.ingest import CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc, prepare_sources
 from index.keyword.base import Filters, KeywordHit, KeywordIndex, ParsedQuery
 from index.lock import ArchiveBusy, ArchiveLockError, LockHolder, WriterLock, active_writer, busy_message
+from index.records import ArticleRecord
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
@@ -796,6 +796,26 @@ class Archive:
         return IngestSession(self, checkpoint, on_progress, checkpoint_seconds)
 
     # -- reading -----------------------------------------------------------------------------
+    def article(self, aid: str) -> ArticleRecord:
+        """One article by id (a unique prefix is enough) with its entity mentions."""
+        sa = self.get(aid)
+        return ArticleRecord(sa.id, sa.article, tuple(self.store.mentions(sa.id)))
+
+    def articles(self, limit: int | None = None) -> Iterator[ArticleRecord]:
+        """The stored articles in the order they were added (without mentions)."""
+        for n, sa in enumerate(self.store.iter_articles()):
+            if limit is not None and n >= limit:
+                return
+            yield ArticleRecord(sa.id, sa.article)
+
+    def count(self) -> int:
+        """How many articles the archive holds."""
+        return self.store.count()
+
+    def has_url(self, url: str) -> bool:
+        """Whether an article fetched from ``url`` is stored (the crawler skips it)."""
+        return self.store.has_url(url)
+
     def get(self, aid: str) -> StoredArticle:
         ids = self.store.resolve_id(aid.strip())
         if not ids:
@@ -866,8 +886,9 @@ class Archive:
     def resolve_region(self, name: str, level: str | None = None):
         """The one region unit a user means by ``name`` (official name, short form or code)."""
         from pipeline.regions import find_units, region_by_code
+        from pipeline.script import to_simplified
 
-        name = name.strip()
+        name = to_simplified(name.strip())  # 甘肅省 means 甘肃省
         if name.isdigit():
             try:
                 return region_by_code(name)
@@ -890,8 +911,9 @@ class Archive:
         model's sentence and word vectors (see WHO_SENTENCE_MODELS)."""
         from index.who import WhoCandidate, answer_who, parse_question
         from pipeline.regions import descendant_codes
+        from pipeline.script import to_simplified
 
-        q = parse_question(question)
+        q = parse_question(to_simplified(question))  # 哪個縣 asks what 哪个县 asks
         if q.unknown_place:
             raise ArchiveError(f"unknown place {q.unknown_place!r} in the question (not in the gazetteer)")
         query = q.search_text

@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pipeline.chars import HAN
 from pipeline.models import Mention
 from pipeline.regions import ancestors, find_units, region_by_code
 
@@ -50,7 +51,7 @@ _PEOPLE_UNITS = frozenset("人 名 人次 位 户 户次".split())
 _NOT_RESULTS = frozenset("平方公里 平方米 公里 千米 公顷 千克 公斤 亩 米 吨 岁 小时 天 周 个月 GB 期 届 次 首 幅".split())
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+[”’」』）)\"]*)?")
-_OCR_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d“”])[ \t\u3000]+(?=[\u4e00-\u9fff\d“”])")
+_OCR_SPACE = re.compile(rf"(?<=[{HAN}\d“”])[ \t\u3000]+(?=[{HAN}\d“”])")
 # Clause breaks for finding a subject; 、 is not one (国务院、中央军委授予…: both are one list).
 _CLAUSE_BREAK = frozenset("，,：:；;（(）)“”\"—!！?？。\n")
 _CLAUSE_SPLIT = frozenset("，,；;：:")

@@ -1,6 +1,7 @@
 """Snippets with the matched words marked, the same for every keyword backend."""
 from __future__ import annotations
 
+from pipeline.script import to_simplified
 from pipeline.segment import fold_width
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
@@ -9,7 +10,7 @@ _SENTENCE_END = "。！？!?\n"
 
 def find_term_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """Non-overlapping (start, end) spans where query words occur, longest words first."""
-    folded = fold_width(text).lower()  # same length as text, so spans map back 1:1
+    folded = to_simplified(fold_width(text)).lower()  # same length as text, so spans map back 1:1
     taken = [False] * len(text)
     spans: list[tuple[int, int]] = []
     for term in sorted({t for t in terms if t.strip()}, key=len, reverse=True):

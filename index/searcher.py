@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from index.highlight import make_snippet
-from index.hybrid import (best_per_article, fuse, fusion_settings, mix_partial_coverage, monotone_scores,
-                          protect_exact_matches)
+from index.hybrid import (
+    best_per_article,
+    fuse,
+    fusion_settings,
+    mix_partial_coverage,
+    monotone_scores,
+    protect_exact_matches,
+)
 from index.keyword.base import Filters, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
 from index.store import ArticleStore
 
@@ -224,7 +230,9 @@ class HybridSearcher:
         if any(c.required for c in parsed.clauses):
             return [i for i, _ in kw]  # required clauses: every keyword hit has the phrase
         ids = [i for i, _ in kw[:30]]
-        folded = query.replace(" ", "")
+        from pipeline.script import to_simplified
+
+        folded = to_simplified(query).replace(" ", "")  # program names are stored in Simplified
         out = []
         for aid, programs in self.store.values_for(ids, "program").items():
             if any(len(p) >= 3 and p in folded for p in programs):

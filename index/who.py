@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from pipeline.chars import HAN
 from pipeline.entities import on_word_boundary
 from pipeline.figures import Quantity, find_quantities
 from pipeline.models import Mention
@@ -84,7 +85,7 @@ _WEAK_TERMS = frozenset(
     "工会 总工会 职工 开展 推出 举办 组织 进行 一个 首次 什么 怎么 如何 要求".split()
 )
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
-_OCR_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d])[ \t\u3000]+(?=[\u4e00-\u9fff\d])")
+_OCR_SPACE = re.compile(rf"(?<=[{HAN}\d])[ \t\u3000]+(?=[{HAN}\d])")
 _QUOTED = re.compile(r"[\"“「]([^\"”」]+)[\"”」]")
 
 

@@ -16,23 +16,24 @@ import re
 
 from pipeline.models import Byline
 
-_HAN = "\u4e00-\u9fff"
+from .chars import HAN
+
 # Role words; the prefix (本报/特约/见习/实习) does not change the role.
 _ROLE = r"(?:本报|特约|见习|实习)?(?:记者|通讯员)"
 _PHOTO = r"(?:摄影报道|摄影|文\s*/\s*图|图\s*/\s*文|文摄|摄)"
 _AGENCY = r"(?:视觉中国|新华社(?:发)?|人民视觉|中新社|IC\s*photo|东方IC)"
 
 _TOKEN = re.compile(
-    rf"(?P<role>{_ROLE})|(?P<photo>{_PHOTO})|(?P<name>(?:(?!{_ROLE}|{_PHOTO})[{_HAN}·])+)"
+    rf"(?P<role>{_ROLE})|(?P<photo>{_PHOTO})|(?P<name>(?:(?!{_ROLE}|{_PHOTO})[{HAN}·])+)"
 )
 _DISPATCH = re.compile(
-    rf"^\**\s*(?P<lead>本报讯|[{_HAN}\w]{{2,16}}?讯(?=\s|[（(]|$)|[{_HAN}\w]{{2,16}}?电(?=\s*[（(]))\s*\**\s*"
+    rf"^\**\s*(?P<lead>本报讯|[{HAN}\w]{{2,16}}?讯(?=\s|[（(]|$)|[{HAN}\w]{{2,16}}?电(?=\s*[（(]))\s*\**\s*"
     r"(?:[（(](?P<inner>[^（()）]{0,48})[）)])?\s*"
 )
 # The end of a dispatch byline whose start is lost: "莹 贾丽莉）" at a paragraph head.
-_BYLINE_TAIL = re.compile(rf"^(?P<inner>[{_HAN}·\s、]{{1,20}})[）)]\s*")
+_BYLINE_TAIL = re.compile(rf"^(?P<inner>[{HAN}·\s、]{{1,20}})[）)]\s*")
 _CREDIT_TAIL = re.compile(
-    rf"(?:^|(?<=[。！？”…\s]))\s*[（(]?(?P<credit>(?:(?:{_ROLE})?\s*[{_HAN}·]{{1,5}}[\s、]*){{1,6}}"
+    rf"(?:^|(?<=[。！？”…\s]))\s*[（(]?(?P<credit>(?:(?:{_ROLE})?\s*[{HAN}·]{{1,5}}[\s、]*){{1,6}}"
     rf"\s+{_PHOTO}(?:\s*[/／]\s*{_AGENCY}|\s+{_AGENCY})?)[）)]?\s*$"
 )
 _AGENCY_LINE = re.compile(rf"^\s*[/／]?\s*{_AGENCY}\s*$")
@@ -189,7 +190,7 @@ def is_agency_line(text: str) -> bool:
     return bool(_AGENCY_LINE.match(text))
 
 
-_AUTHOR_LINE = re.compile(rf"^[（(](?P<inner>[{_HAN}·\s、A-Za-z0-9]{{2,16}})[）)]$")
+_AUTHOR_LINE = re.compile(rf"^[（(](?P<inner>[{HAN}·\s、A-Za-z0-9]{{2,16}})[）)]$")
 
 
 def author_in_brackets(text: str) -> str:

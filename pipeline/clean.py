@@ -23,8 +23,10 @@ from pipeline.byline import (
     split_leading_byline,
     split_trailing_credit,
 )
+from pipeline.models import Article, Byline
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from .chars import HAN
+
 _HAN_RE = re.compile(f"[{HAN}]")
 CJK_PUNCT = "，。、；：？！“”‘’（）《》【】〈〉「」『』…—～·"
 _TERMINAL_END = re.compile(r"(?:[。！？；…]|[。！？；…][”’」』）)]+|——)$")
@@ -123,6 +125,44 @@ def markdown_text(line: str) -> str:
 
 
 # ---------------------------------------------------------------- characters
+
+# Never text: terminal escape sequences (ESC [ 31 m colours a terminal, ESC ] sets its title),
+# C0/C1 control characters (BEL, backspace …), bidirectional embeddings, overrides and
+# isolates (U+202E shows text reversed), zero-width spaces and joiners (invisible inside a
+# word, they break matching: 马背\u200d送学 is not 马背送学), soft hyphens, BOMs, and tag
+# characters. Vertical tab, form feed, NEL and the Unicode line/paragraph separators
+# become line breaks.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+_LINE_BREAKS = {0x0B: "\n", 0x0C: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n"}
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without escape sequences, control characters (tab and line breaks stay),
+    bidirectional controls and zero-width characters."""
+    if text.isprintable():
+        return text
+    if "\x1b" in text or "\x9b" in text:
+        text = _ESCAPE_SEQUENCE.sub("", text)
+    return _INVISIBLE.sub("", text.translate(_LINE_BREAKS))
+
+
+def strip_invisible_fields(article: Article) -> Article:
+    """An article with strip_invisible applied to every text field it carries."""
+    b = article.byline
+    byline = Byline(strip_invisible(b.raw), *(tuple(strip_invisible(n) for n in names)
+                                               for names in (b.reporters, b.correspondents, b.photographers)))
+    return article.with_(
+        title=strip_invisible(article.title), body=strip_invisible(article.body),
+        kicker=strip_invisible(article.kicker), subtitle=strip_invisible(article.subtitle),
+        dateline=strip_invisible(article.dateline), source=strip_invisible(article.source),
+        url=strip_invisible(article.url) if article.url else article.url,
+        byline=byline if byline != b else b,
+    )
+
 
 _FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
 _FULL_TO_HALF.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
@@ -550,7 +590,7 @@ def _split_indents(line: str) -> list[str]:
 
 def _raw_lines(text: str) -> list[str]:
     lines: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for raw in strip_invisible(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         quote_open = bool(lines) and not is_heading_like(lines[-1]) and unclosed_opener(lines[-1])
         quote_open = quote_open and not ends_sentence(lines[-1])
         line = normalize_chars(raw, quote_open).strip()
@@ -575,7 +615,7 @@ def clean_page_text(text: str) -> str:
 def clean_article_body(text: str) -> str:
     """The light cleaning for bodies from HTML/JSONL: same normalisation, paragraphs as they are."""
     out = []
-    for raw in (text or "").replace("\r\n", "\n").split("\n"):
+    for raw in strip_invisible(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = normalize_chars(raw).strip()
         if not line or is_debris(line):
             continue

@@ -1,4 +1,5 @@
-"""Bytes → text for files and fetched pages: UTF-8 (with or without BOM), GB18030/GBK, Big5.
+"""Bytes → text for files and fetched pages: UTF-8 (with or without BOM), GB18030/GBK, Big5,
+UTF-16 (with or without BOM).
 
 Why not just charset-normalizer: on short Chinese text (a headline, one paragraph) it
 confuses GBK and Big5, because both are double-byte codes over nearly the same byte
@@ -9,12 +10,14 @@ how much debris a wrong decoding leaves (private-use code points, kana, bopomofo
 box drawing — what Big5 bytes become in GBK and vice versa). charset-normalizer is
 consulted only for files that are none of the three.
 
-Traditional text is returned as Traditional; conversion is a search-time concern.
+Traditional text is returned as Traditional, as printed; pipeline.script converts it for
+segmentation, splitting, entities and search.
 """
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 import charset_normalizer
@@ -63,20 +66,55 @@ def decode_bytes(data: bytes, origin: str, hint: str | None = None) -> str:
     bytes decode under it, unless they are also valid UTF-8 that reads clearly better
     (servers mislabel UTF-8 pages as gb2312 far more often than GBK bytes form valid UTF-8).
     """
+    return _choose(data, origin, hint)[2]
+
+
+def detect_encoding(sample: bytes, origin: str, hint: str | None = None) -> tuple[str, str]:
+    """(codec, errors) for decoding a file whose first bytes are `sample`, for streaming a
+    file too big to hold whole; raises DecodeError like decode_bytes."""
+    codec, errors, _ = _choose(sample, origin, hint)
+    return codec, errors
+
+
+def iter_decoded(blocks: Iterator[bytes], codec: str, errors: str, origin: str,
+                 skip: int = 0) -> Iterator[str]:
+    """Text of a stream of byte blocks in a codec chosen by detect_encoding.
+
+    Stray undecodable bytes become U+FFFD; a block where they are more than 1% of the
+    text means the rest is not text, and raises DecodeError naming where it starts.
+    """
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    offset = skip
+    for block in blocks:
+        text = decoder.decode(block)
+        if text.count("\ufffd") > max(_MAX_REPLACED * len(text), 8):
+            raise DecodeError(origin, f"not {codec} text from byte {offset} on (the start was); rest skipped")
+        offset += len(block)
+        yield text
+    tail = decoder.decode(b"", final=True)
+    if tail.strip("\ufffd"):
+        yield tail
+
+
+def _choose(data: bytes, origin: str, hint: str | None) -> tuple[str, str, str]:
+    """(codec, errors, text) for `data`, or DecodeError."""
     if not data.strip():
-        raise DecodeError(origin, "empty file")
+        raise DecodeError(origin, "empty file" if not data else "empty file (only white space)")
     if data.startswith(codecs.BOM_UTF8):
         text = _decode_prefix(data[len(codecs.BOM_UTF8):], "utf-8")
         if text is None:
             raise DecodeError(origin, "starts with a UTF-8 byte-order mark but is not valid UTF-8")
-        return text
+        return "utf-8-sig", "strict", text
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise DecodeError(origin, "starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
+        text = _decode_prefix(data, "utf-16")
+        if text is None:
+            raise DecodeError(origin, "starts with a UTF-16 byte-order mark but is not valid UTF-16")
+        return "utf-16", "strict", text
     if b"\x00" in data:
-        raise DecodeError(origin, "binary file (contains NUL bytes), not text")
+        utf16 = _utf16_without_bom(data)
+        if utf16 is None:
+            raise DecodeError(origin, "binary file (contains NUL bytes), not text")
+        return utf16[0], "strict", utf16[1]
 
     hinted = _codec_for_label(hint)
     hinted_text = None
@@ -89,10 +127,11 @@ def decode_bytes(data: bytes, origin: str, hint: str | None = None) -> str:
     utf8 = _decode_prefix(data, "utf-8")
     if hinted_text is not None:
         if utf8 is None or utf8 == hinted_text:
-            return hinted_text  # the declaration fits the bytes
-        return _best([(hinted, hinted_text), ("utf-8", utf8)], margin_for_first=0.2)[0]
+            return hinted, "strict", hinted_text  # the declaration fits the bytes
+        codec, text, _ = _best([(hinted, hinted_text), ("utf-8", utf8)], margin_for_first=0.2)
+        return codec, "strict", text
     if utf8 is not None and (utf8.isascii() or any(ord(ch) >= 0x800 for ch in utf8)):
-        return utf8  # real UTF-8 Chinese has 3-byte characters; GBK/Big5 bytes never form them by chance
+        return "utf-8", "strict", utf8  # real UTF-8 Chinese has 3-byte characters; GBK/Big5 bytes never form them by chance
     candidates = [("utf-8", utf8)] if utf8 is not None else []
     for codec in (_GB, *_BIG5_CODECS):
         text = _decode_prefix(data, codec)
@@ -101,13 +140,18 @@ def decode_bytes(data: bytes, origin: str, hint: str | None = None) -> str:
             if codec in _BIG5_CODECS:
                 break  # one Big5 reading is enough; HKSCS only when cp950 fails
     if candidates:
-        best, cost = _best(candidates)
+        codec, best, cost = _best(candidates)
         if utf8 is not None and best is not utf8 and cost >= 0.1:
             # Valid UTF-8 made only of 2-byte characters (Latin, Cyrillic …) that a CJK codec
             # reads as a jumble of rare hanzi: it is UTF-8 after all.
-            return utf8
+            return "utf-8", "strict", utf8
         if cost < 0.5:  # above this the "text" is mostly debris: not a CJK text file
-            return best
+            return codec, "strict", best
+    # Chinese in UTF-16 without a byte-order mark and without a single ASCII character
+    # (so without NUL bytes): every GB/Big5 reading above was debris.
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16[0], "strict", utf16[1]
     # A page with a few corrupt bytes (a bad copy, a stray byte from a CMS) is still worth
     # reading: take the reading with the fewest replacement characters, if they are rare.
     lenient = []
@@ -116,16 +160,47 @@ def decode_bytes(data: bytes, origin: str, hint: str | None = None) -> str:
         if text.count("\ufffd") <= max(_MAX_REPLACED * len(text), 8):
             lenient.append((codec, text))
     if lenient:
-        best, cost = _best(lenient)
+        codec, best, cost = _best(lenient)
         if cost < 0.5:
-            return best
+            return codec, "replace", best
     # Neither UTF-8 nor a Chinese double-byte code: some other legacy encoding or binary.
     guess = charset_normalizer.from_bytes(data[:200_000]).best()
     if guess is not None and guess.encoding and guess.chaos < 0.2:
         text = _decode_prefix(data, guess.encoding)
         if text is not None and _control_ratio(text) < 0.01:
-            return text
-    raise DecodeError(origin, "binary or undecodable file (not UTF-8, GB18030/GBK or Big5 text)")
+            return guess.encoding, "strict", text
+    raise DecodeError(origin, "binary or undecodable file (not UTF-8, UTF-16, GB18030/GBK or Big5 text)")
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """(codec, text) when `data` reads as UTF-16 (LE or BE) without a byte-order mark.
+
+    ASCII characters (digits, newlines) put a NUL in every other byte, on the odd side in
+    little-endian and the even side in big-endian; a text with NULs on both sides is binary.
+    Either way the reading must be ordinary text: few controls, mostly common hanzi.
+    """
+    sample = data[: 2 * _SAMPLE_CHARS]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if even and odd:
+        if min(even, odd) > 0.01 * len(sample):
+            return None
+        order = ("utf-16-le", "utf-16-be") if odd > even else ("utf-16-be", "utf-16-le")
+    elif odd:
+        order = ("utf-16-le",)
+    elif even:
+        order = ("utf-16-be",)
+    else:
+        order = ("utf-16-le", "utf-16-be")
+    for codec in order:
+        text = _decode_prefix(data, codec)
+        if text is None or _control_ratio(text) >= 0.01:
+            continue
+        han = sum(1 for ch in text[:_SAMPLE_CHARS] if _is_han(ord(ch)))
+        if han and _cost(text, _any_common_hanzi()) < 0.3:
+            return codec, text
+        if not han and (even or odd) and text.isascii() and text.strip():
+            return codec, text  # plain ASCII in UTF-16
+    return None
 
 
 def _codec_for_label(label: str | None) -> str | None:
@@ -161,19 +236,19 @@ def _decode_prefix(data: bytes, codec: str) -> str | None:
     return text
 
 
-def _best(candidates: list[tuple[str, str]], margin_for_first: float = 0.0) -> tuple[str, float]:
-    """(text, cost) of the candidate that reads most like real text for its codec.
+def _best(candidates: list[tuple[str, str]], margin_for_first: float = 0.0) -> tuple[str, str, float]:
+    """(codec, text, cost) of the candidate that reads most like real text for its codec.
 
     Earlier candidates win ties; the first one also keeps `margin_for_first` of slack
     (used for a declared charset, which should lose only to a clearly better reading).
     """
-    scored = [(_cost(text, _common_for_codec(codec)), text) for codec, text in candidates]
-    best_cost, best_text = scored[0]
+    scored = [(_cost(text, _common_for_codec(codec)), codec, text) for codec, text in candidates]
+    best_cost, best_codec, best_text = scored[0]
     best_cost -= margin_for_first
-    for cost, text in scored[1:]:
+    for cost, codec, text in scored[1:]:
         if cost < best_cost:
-            best_cost, best_text = cost, text
-    return best_text, max(best_cost, 0.0)
+            best_cost, best_codec, best_text = cost, codec, text
+    return best_codec, best_text, max(best_cost, 0.0)
 
 
 def _common_for_codec(codec: str) -> frozenset[str]:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .chars import HAN
 from .figures import find_dates, find_figures
 from .models import Article, Mention
 from .people import find_people
@@ -42,7 +43,7 @@ FIELDS = ("title", "kicker", "subtitle", "body")
 
 # ------------------------------------------------------------------ text helpers
 
-_CJK = r"\u4e00-\u9fff"
+_CJK = HAN
 _SPACE_RUN = re.compile(r"[ \t\u3000\xa0]+")
 _SENT_END = re.compile(r"[。！？!?；;\n]")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_CJK = "\u4e00-\u9fff"
+from .chars import HAN
 
 # Common Han surnames (single and compound). Rare ones that are everyday function
 # characters (日, 从, 近, 了) are deliberately absent: "记者日前" is not a name.
@@ -45,7 +45,7 @@ _AFTER_NAME = (
     "将 从 为 被 把 又 便 却 都 已 曾 因 于 给 让 跟 率 称 摄 上岗 "
 ).split()
 _NOT_NAME_START = set("从近日据了说在对向将为被把这那该其此各每和与及")
-_PHOTO_CREDIT = re.compile(rf"(?<![{_CJK}])(?P<name>[{_CJK}]{{2,3}})[ \u3000]+摄(?![{_CJK}])")
+_PHOTO_CREDIT = re.compile(rf"(?<![{HAN}])(?P<name>[{HAN}]{{2,3}})[ \u3000]+摄(?![{HAN}])")
 _ORG_TAIL = re.compile(r"(?:总工会|工会|公司|中心|协会|联合会|集团|局|部|委|办|厂|校|院|站|室|队|会|所)$")
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；\n]?")
 _GAP_CUES = re.compile(r"说|表示|介绍|告诉|指出|认为|同志|先生|女士|透露|坦言|强调|讲述|回忆")
@@ -80,7 +80,7 @@ def _name_at(text: str, i: int) -> str:
     sl = _surname_len(text, i)
     if not sl:
         return ""
-    run = re.match(rf"[{_CJK}]+", text[i : i + sl + 3])
+    run = re.match(rf"[{HAN}]+", text[i : i + sl + 3])
     if not run or len(run.group()) < sl + 1:
         return ""
     run_len = len(run.group())
@@ -106,7 +106,7 @@ def _byline_names(text: str, i: int) -> list[tuple[int, int]]:
     while pos < len(text):
         while pos < len(text) and text[pos] in " \u3000、":
             pos += 1
-        m = re.match(rf"[{_CJK}]{{2,4}}", text[pos:])
+        m = re.match(rf"[{HAN}]{{2,4}}", text[pos:])
         if not m:
             break
         token = m.group()
@@ -119,7 +119,7 @@ def _byline_names(text: str, i: int) -> list[tuple[int, int]]:
         tail = text[end : end + 1]
         if len(token) < 2 or not _surname_len(token, 0) or _looks_like_word(token):
             break
-        if tail and re.match(rf"[{_CJK}]", tail) and not _ROLE_RE.match(text, end):
+        if tail and re.match(rf"[{HAN}]", tail) and not _ROLE_RE.match(text, end):
             # not followed by a separator: an ordinary sentence, decide the length by rule
             name = _name_at(text, pos)
             if name:
@@ -204,7 +204,7 @@ def find_people(
         for s, e, label in statistical_spans(sm.group()):
             s, e = s + s0, e + s0
             name = text[s:e]
-            if label != "PER" or not (2 <= len(name) <= 4) or not re.fullmatch(rf"[{_CJK}·]+", name):
+            if label != "PER" or not (2 <= len(name) <= 4) or not re.fullmatch(rf"[{HAN}·]+", name):
                 continue
             if any(a < e and s < b for a, b in covered):
                 continue

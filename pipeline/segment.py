@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass
 from importlib import resources
 
+from pipeline.script import to_simplified
+
 USER_DICT = "union_dict.txt"
 
 # Full-width ASCII (！..～) and the ideographic space fold to their half-width forms.
@@ -100,8 +102,12 @@ def _subwords(word: str, freq: dict) -> list[tuple[str, int]]:
 
 
 def segment(text: str, subwords: bool = True) -> list[Token]:
-    """Tokens of ``text`` for indexing (or, with ``subwords=False``, for queries)."""
-    folded = fold_width(text).lower()
+    """Tokens of ``text`` for indexing (or, with ``subwords=False``, for queries).
+
+    Traditional text is segmented in Simplified (pipeline.script.to_simplified, one
+    character for one), so 馬背送學 and 马背送学 give the same words at the same offsets.
+    """
+    folded = to_simplified(fold_width(text)).lower()
     tok = _jieba()
     tokens: list[Token] = []
     pos = 0

@@ -211,3 +211,28 @@ def test_cleaning_union_news_pages_is_idempotent():
         if clean_page_text(once) != once:
             not_stable.append(rec["url"])
     assert not not_stable
+
+
+@pytest.mark.parametrize("dirty,clean", [
+    ("工会\x1b[31m红色\x1b[0m", "工会红色"),  # colour escape sequence, whole
+    ("标题\x1b]0;window title\x07尾", "标题尾"),  # terminal title (OSC) sequence
+    ("铃\x07声\x08退格\x00空", "铃声退格空"),
+    ("\u202e反转\u202c与\u2066隔离\u2069", "反转与隔离"),
+    ("马背\u200d送\u200b学\u200c\u2060活动\ufeff", "马背送学活动"),  # zero-width inside a word
+    ("第一行\u2028第二行\f第三行", "第一行\n第二行\n第三行"),
+    ("保留\t制表符\n换行", "保留\t制表符\n换行"),
+])
+def test_control_bidi_and_zero_width_characters_are_stripped(dirty, clean):
+    from pipeline.clean import strip_invisible
+
+    assert strip_invisible(dirty) == clean
+    assert strip_invisible(clean) == clean
+
+
+def test_cleaning_strips_invisible_characters_from_pages_and_bodies():
+    page = "## 马背\u200d送学\x1b[31m\n\n本报讯\u202e 肃北县总工会推出马背\u200b送学活动。\x07\n"
+    out = clean_page_text(page)
+    assert "马背送学活动" in out and "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert clean_page_text(out) == out
+    body = clean_article_body("职工\u200c之家\x1b[5m建成。")
+    assert body == "职工之家建成。"

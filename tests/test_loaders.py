@@ -389,3 +389,69 @@ def test_million_line_jsonl_loads_every_line(tmp_path):
     for last in iter_sources([big]):
         n += 1
     assert n == 1_000_000 and isinstance(last, Article) and last.origin.endswith(":1000000")
+
+
+# --- oversized input -------------------------------------------------------------------------
+
+
+def _long_page(paragraphs: int) -> str:
+    para = "本报讯（记者康劲）甘肃省肃北蒙古族自治县总工会近日推出“马背送学”活动，把技能培训送到牧区。"
+    return "".join(f"## 第{i}篇 工会新闻\n\n{para}{i}\n\n" for i in range(paragraphs))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "utf-16", "utf-16-le"])
+def test_long_text_file_is_streamed_as_pages_cut_at_paragraph_breaks(tmp_path, monkeypatch, encoding):
+    import pipeline.loaders as loaders
+
+    monkeypatch.setattr(loaders, "PAGE_PIECE_CHARS", 5_000)
+    monkeypatch.setattr(loaders, "_READ_BLOCK", 4_099)  # odd: blocks end inside multi-byte characters
+    text = _long_page(1_500)
+    (tmp_path / "big.txt").write_bytes(text.encode(encoding))
+    pages = list(iter_sources([tmp_path / "big.txt"]))
+    assert all(isinstance(p, Page) for p in pages) and len(pages) > 10
+    assert all(len(p.text) <= 5_000 and p.text.endswith("\n\n") for p in pages[:-1])
+    assert "".join(p.text for p in pages) == text
+    assert all(p.origin.endswith("big.txt") for p in pages)
+
+
+def test_long_text_file_memory_does_not_grow_with_its_size(tmp_path, monkeypatch):
+    import pipeline.loaders as loaders
+
+    monkeypatch.setattr(loaders, "PAGE_PIECE_CHARS", 20_000)
+    (tmp_path / "big.txt").write_text(_long_page(50_000), encoding="utf-8")  # ~9 MB
+    assert (tmp_path / "big.txt").stat().st_size > 8_000_000
+    tracemalloc.start()
+    n = sum(1 for _ in iter_sources([tmp_path / "big.txt"]))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert n > 150
+    assert peak < 8_000_000  # a block and a piece or two, not the file
+
+
+def test_oversized_jsonl_record_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    import pipeline.loaders as loaders
+
+    monkeypatch.setattr(loaders, "JSONL_RECORD_MAX_BYTES", 100_000)
+    good = json.dumps({"title": "正常的记录", "text": "本报讯 全国总工会召开会议。"}, ensure_ascii=False)
+    huge = json.dumps({"title": "巨大的记录", "text": "工会" * 3_500_000}, ensure_ascii=False)  # 21 MB
+    (tmp_path / "a.jsonl").write_text(f"{good}\n{huge}\n{good}\n", encoding="utf-8")
+    tracemalloc.start()
+    items = list(iter_sources([tmp_path / "a.jsonl"]))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [type(i) for i in items] == [Article, LoadProblem, Article]
+    assert items[1].origin.endswith("a.jsonl:2") and "record too large (21.0 MB" in items[1].reason
+    assert_one_line_naming(items[1], "a.jsonl:2")
+    assert items[2].origin.endswith("a.jsonl:3")
+    assert peak < 4_000_000  # blocks of the long line, never the line
+
+
+def test_oversized_html_file_is_refused(tmp_path, monkeypatch):
+    import pipeline.loaders as loaders
+
+    monkeypatch.setattr(loaders, "HTML_MAX_BYTES", 50_000)
+    (tmp_path / "huge.html").write_text("<html><body>" + "<p>工会新闻。</p>" * 10_000 + "</body></html>",
+                                        encoding="utf-8")
+    (problem,) = list(iter_sources([tmp_path / "huge.html"]))
+    assert isinstance(problem, LoadProblem) and problem.reason.startswith("too large for one article page")
+    assert_one_line_naming(problem, "huge.html")

@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from index.archive import Archive, ArchiveError, IngestReport, SearchResult
 from index.cases import Case, CaseArticle, CaseFigure
 from index.keyword.base import Filters
+from index.records import ArticleRecord
 from index.who import WhoAnswer
 
 try:
@@ -24,5 +25,5 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["Archive", "ArchiveError", "Case", "CaseArticle", "CaseFigure", "Filters", "IngestReport", "SearchResult",
+__all__ = ["Archive", "ArchiveError", "ArticleRecord", "Case", "CaseArticle", "CaseFigure", "Filters", "IngestReport", "SearchResult",
            "WhoAnswer", "__version__"]

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
+from pipeline.chars import HAN
+from pipeline.script import to_simplified
 from pipeline.segment import query_terms
 
 # Field weights for BM25F: a word in the headline says more than one in the body, but not three
@@ -61,10 +63,12 @@ def parse_query(text: str) -> ParsedQuery:
     """Quoted parts become required phrases; the rest becomes optional words.
 
     A number followed by its magnitude or unit (4000万元, 91%, 33.65万) is kept as a
-    phrase even unquoted: those words mean nothing apart.
+    phrase even unquoted: those words mean nothing apart. A Traditional query is read in
+    Simplified, as documents are (pipeline.script).
     """
     if text.count('"') % 2 or text.count("“") != text.count("”"):
         raise QuerySyntaxError(f"unbalanced quotes in query: {text!r}")
+    text = to_simplified(text)
     clauses: list[Clause] = []
     rest = []
     last = 0
@@ -98,7 +102,7 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(dict.fromkeys(clauses)), text)
 
 
-_CJK_CHAR = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]$")
+_CJK_CHAR = re.compile(f"^[{HAN}]$")
 
 
 def _without_lone_characters(clauses: list[Clause]) -> list[Clause]:

@@ -34,7 +34,6 @@ A missing index opens as an empty one in memory (``missing`` is True).
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import shutil
@@ -47,7 +46,7 @@ import tantivy
 
 from index.durability import writing_to
 from index.keyword.base import FIELD_BOOSTS, Clause, Filters, KeywordDoc, KeywordHit, ParsedQuery
-from pipeline.parallel import ordered_map_in_pool
+from pipeline.parallel import fork_pool, ordered_map_in_pool
 from pipeline.segment import PackedTokens, jieba_tokenizer, pack_tokens, segment
 
 TEXT_FIELDS = ("title", "kicker", "body")
@@ -97,7 +96,7 @@ def segmentation_pool(processes: int):
     pipeline.segment.add_words() so far), so results equal single-process segmentation.
     Create it before any tantivy writer exists: forked children then hold no engine threads."""
     jieba_tokenizer()  # load the dictionary once, in the parent, so workers share it copy-on-write
-    return multiprocessing.get_context("fork").Pool(processes)
+    return fork_pool(processes)
 
 
 def segment_many(texts: Iterable[str], processes: int = 2) -> Iterator[PackedTokens]:

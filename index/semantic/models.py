@@ -36,6 +36,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from pipeline.chars import HAN
+from pipeline.script import to_simplified
+
 E5_NAME = "e5-small"  # fp32 e5 vectors; run through ONNX Runtime (torch only builds it)
 E5_INT8_NAME = "e5-small-int8"  # the same network with int8 dynamic quantisation: its own vector space
 STATIC_NAME = "static"
@@ -494,7 +497,7 @@ def _trimmed_e5(e5_dir: Path, keep_ids: list[int], out_dir: Path) -> None:
 _SINGLE_CHAR_PIECE = re.compile(r"^\u2581?[\x21-\x7e\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]$")
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK = re.compile(f"[{HAN}]")
 MIN_SAMPLE_PIECES = 1_000_000  # below this the text sample is too small to choose a vocabulary from
 
 
@@ -602,11 +605,13 @@ class Encoder:
     dim: int
     _encode: Callable[[list[str], str, int, bool], np.ndarray]
 
+    # Traditional text is embedded in Simplified (the models' vocabulary), queries and
+    # passages alike, so either script finds the other; Simplified text passes unchanged.
     def encode_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        return self._encode(list(texts), "query", batch_size, False)
+        return self._encode([to_simplified(t) for t in texts], "query", batch_size, False)
 
     def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        return self._encode(list(texts), "passage", batch_size, show_progress)
+        return self._encode([to_simplified(t) for t in texts], "passage", batch_size, show_progress)
 
 
 def _normalised(x: np.ndarray) -> np.ndarray:

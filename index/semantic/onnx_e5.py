@@ -17,7 +17,6 @@ Files in the build folder: ``model.onnx`` (fp32), ``model.int8.onnx``, ``tokeniz
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -96,8 +95,15 @@ def build_e5_onnx(cache_dir: Path, e5_folder: Path, trim: Callable[[Path, list[i
     idempotent, atomic (temp dir + rename): ~1 minute. Raises ModelError when the fp32 export
     disagrees with torch.
     """
-    from index.semantic.models import (CHECK_SENTENCES, ModelError, _finish_build, _is_built, _offline_env,
-                                       _say, _torch_setup)
+    from index.semantic.models import (
+        CHECK_SENTENCES,
+        ModelError,
+        _finish_build,
+        _is_built,
+        _offline_env,
+        _say,
+        _torch_setup,
+    )
 
     cache_dir = Path(cache_dir)
     target = cache_dir / ONNX_FOLDER

@@ -1,9 +1,9 @@
 """The web app: server-rendered pages for people and a JSON API, read-only, over one archive.
 
-Pages (Chinese): /search (also /), /who, /articles/{id}, /articles/{id}/similar, /regions,
-/regions/{code}, /about. Every result list exports as CSV or JSON with ``format=csv|json``.
-API (the CLI's ``--json`` field names): /api/search, /api/who, /api/articles/{id},
-/api/similar/{id}, /api/entities, /api/stats, /api/regions; schema at /api/openapi.json.
+Pages (Chinese): /search (also /), /who, /cases, /cases/{id}, /articles/{id}, /articles/{id}/similar,
+/regions, /regions/{code}, /about. Every result list exports as CSV or JSON with ``format=csv|json``.
+API (the CLI's ``--json`` field names): /api/search, /api/who, /api/cases, /api/cases/{id},
+/api/articles/{id}, /api/similar/{id}, /api/entities, /api/stats, /api/regions; schema at /api/openapi.json.
 
 Requests run in the framework's thread pool; the archive is used under LiveArchive's lock
 and pages are rendered outside it.
@@ -27,6 +27,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.cases import cases_csv, figure_label
+from index.records import ArticleRecord
 from pipeline.dates import parse_date
 from pipeline.regions import LEVELS, all_units, ancestors, descendant_codes, region_by_code, unit_at_level
 from unionkb import Archive, ArchiveError, Filters, __version__
@@ -39,13 +41,15 @@ MAX_K = 100
 MAX_WHO_K = 50
 MAX_SIMILAR_K = 50
 MAX_ENTITIES = 1000
+MAX_CASES = 1000
+REGION_CASES = 10  # cases a region page lists
 POOL = 100  # results a search page ranks, pages through, counts facets over and exports
 PAGE_SIZE = 10
 REGION_PAGE_SIZE = 20
 MODES = ("hybrid", "keyword", "semantic")
 ENTITY_TYPES = ("region", "org", "program", "figure", "person", "date")
 FIELDS = ("title", "kicker", "subtitle", "body")
-_ID = re.compile(r"^[0-9a-fA-F]{4,16}$")  # an article id or a unique prefix of one
+_ID = re.compile(r"^[0-9a-fA-F]{4,16}$")  # an article or case id, or a unique prefix of one
 _EVIDENCE = re.compile(r"^(title|kicker|subtitle|body):(\d{1,7}):(\d{1,7})$")
 
 LEVEL_NAMES = {"province": "省级", "city": "市级", "county": "县级"}
@@ -114,6 +118,12 @@ def _article_id(value: str) -> str:
     return value.lower()
 
 
+def _case_id(value: str) -> str:
+    if not _ID.match(value):
+        raise BadRequest(f"id: {value!r} is not a case id (4-16 hex digits)", 422)
+    return value.lower()
+
+
 def _who_dict(answer: Any) -> dict:
     """who answers as plain dicts, whatever object the library hands back."""
     if hasattr(answer, "to_dict"):
@@ -123,20 +133,6 @@ def _who_dict(answer: Any) -> dict:
     if isinstance(answer, dict):
         return dict(answer)
     return dict(vars(answer))
-
-
-def _article_json(sa, mentions) -> dict:
-    a = sa.article
-    return {
-        "id": sa.id, "title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "date": a.date,
-        "source": a.source, "kind": a.kind, "page": a.page, "url": a.url, "origin": a.origin,
-        "dateline": a.dateline, "byline": {"raw": a.byline.raw, "reporters": list(a.byline.reporters),
-                                           "correspondents": list(a.byline.correspondents),
-                                           "photographers": list(a.byline.photographers)},
-        "text": a.body,
-        "entities": [{"type": m.type, "text": m.text, "value": m.value, "field": m.field,
-                      "start": m.start, "end": m.end, "attrs": m.attrs} for m in mentions],
-    }
 
 
 def _unit_json(code: str, articles: int = 0) -> dict:
@@ -183,7 +179,7 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     env = templates.env
     env.globals.update(link=link, LEVEL_NAMES=LEVEL_NAMES, MODE_NAMES=MODE_NAMES, TYPE_NAMES=TYPE_NAMES,
-                       KIND_NAMES=KIND_NAMES, snippet_html=render.snippet_html, safe_url=render.safe_url,
+                       KIND_NAMES=KIND_NAMES, figure_label=figure_label, snippet_html=render.snippet_html, safe_url=render.safe_url,
                        MAX_QUERY_CHARS=MAX_QUERY_CHARS, version=__version__)
     cache: dict = {}
 
@@ -263,6 +259,22 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
                           region=code)
         return archive.search(q, k=k, filters=filters, mode=mode), code
 
+    def do_cases(archive: Archive, q: str | None, region: str | None, level: str | None, since: str | None,
+                 until: str | None, program: str | None, k: int) -> list:
+        level = _choice("level", level, LEVELS)
+        return archive.cases((q or "").strip() or None, region=(region or "").strip() or None, level=level,
+                             since=_date("since", since), until=_date("until", until),
+                             program=(program or "").strip() or None, k=k)
+
+    def get_case(archive: Archive, cid: str):
+        cid = _case_id(cid)
+        try:
+            return archive.case(cid)
+        except ArchiveError as e:
+            if str(e).startswith("no case"):
+                raise BadRequest(f"no case with id {cid!r}", 404) from None
+            raise  # an ambiguous prefix: the handler answers 400
+
     def get_article(archive: Archive, aid: str):
         aid = _article_id(aid)
         ids = archive.store.resolve_id(aid)
@@ -298,12 +310,35 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             answers = [_who_dict(a) for a in archive.who(q, level=level, k=k)]
         return JSONResponse(answers)
 
+    case_filters = dict(
+        region=Query(None, max_length=40, description="A place (name or code); cases below it count too."),
+        level=Query(None, description="province | city | county: which unit a shared region name means"),
+        since=Query(None, description="YYYY-MM-DD"), until=Query(None, description="YYYY-MM-DD"),
+        program=Query(None, max_length=40, description="Only cases whose program name contains this."))
+
+    @app.get("/api/cases", response_model=list[schemas.CaseOut], responses=err, tags=["api"])
+    def api_cases(q: str | None = Query(None, max_length=MAX_QUERY_CHARS, description="What the case is about."),
+                  region: str | None = case_filters["region"], level: str | None = case_filters["level"],
+                  since: str | None = case_filters["since"], until: str | None = case_filters["until"],
+                  program: str | None = case_filters["program"], k: int = Query(20, ge=1, le=MAX_CASES)):
+        """Best-practice cases, as `search_cli.py cases --json`."""
+        with live.use() as archive:
+            found = do_cases(archive, q, region, level, since, until, program, k)
+        return JSONResponse([c.to_dict() for c in found])
+
+    @app.get("/api/cases/{case_id}", response_model=schemas.CaseOut, responses=err, tags=["api"])
+    def api_case(case_id: str = PathParam(..., max_length=16)):
+        """One case (a unique id prefix is enough), as `search_cli.py case --json`."""
+        with live.use() as archive:
+            c = get_case(archive, case_id)
+        return JSONResponse(c.to_dict())
+
     @app.get("/api/articles/{article_id}", response_model=schemas.ArticleOut, responses=err, tags=["api"])
     def api_article(article_id: str = PathParam(..., max_length=16)):
         """One article with its entities, as `search_cli.py show --json`."""
         with live.use() as archive:
             sa = get_article(archive, article_id)
-            out = _article_json(sa, archive.store.mentions(sa.id))
+            out = ArticleRecord(sa.id, sa.article, tuple(archive.store.mentions(sa.id))).to_dict()
         return JSONResponse(out)
 
     @app.get("/api/similar/{article_id}", response_model=list[schemas.SimilarHit], responses=err, tags=["api"])
@@ -409,6 +444,29 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             a["href"] = evidence_link(a)
         return page(request, "who.html", {"site": info, "q": q, "level": level, "answers": answers})
 
+    @app.get("/cases", response_class=HTMLResponse, include_in_schema=False)
+    def cases_page(request: Request, q: str = Query("", max_length=MAX_QUERY_CHARS),
+                   region: str | None = case_filters["region"], level: str | None = case_filters["level"],
+                   since: str | None = case_filters["since"], until: str | None = case_filters["until"],
+                   program: str | None = case_filters["program"], k: int = Query(20, ge=1, le=MAX_CASES),
+                   format: str = Query("html", pattern="^(html|csv|json)$")):
+        with live.use() as archive:
+            info = site(archive)
+            found = do_cases(archive, q, region, level, since, until, program, k)
+        if format == "csv":
+            return Response(cases_csv(found), media_type="text/csv; charset=utf-8",
+                            headers={"content-disposition": 'attachment; filename="cases.csv"'})
+        if format == "json":
+            return export([c.to_dict() for c in found], [], format, "cases")
+        return page(request, "cases.html", {"site": info, "q": q.strip(), "cases": found, "k": k})
+
+    @app.get("/cases/{case_id}", response_class=HTMLResponse, include_in_schema=False)
+    def case_page(request: Request, case_id: str = PathParam(..., max_length=16)):
+        with live.use() as archive:
+            info = site(archive)
+            c = get_case(archive, case_id)
+        return page(request, "case.html", {"site": info, "c": c})
+
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: str = PathParam(..., max_length=16), ev: str | None = None):
         with live.use() as archive:
@@ -469,12 +527,13 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             ids = data["article_ids"]
             start = (page_no - 1) * REGION_PAGE_SIZE
             heads = archive.store.headlines(ids if fmt != "html" else ids[start:start + REGION_PAGE_SIZE])
+            cases = archive.cases(region=code, k=REGION_CASES) if code and fmt == "html" else []
         rows = [heads[i] for i in (ids if fmt != "html" else ids[start:start + REGION_PAGE_SIZE]) if i in heads]
         if fmt != "html":
             return export(rows, ["id", "title", "date", "source", "kind", "page"], fmt, f"region-{code or 'all'}")
         return page(request, "region.html", {
             "site": info, "unit": _unit_json(code, len(ids)) if code else None, **data, "rows": rows,
-            "page_no": page_no, "pages": -(-len(ids) // REGION_PAGE_SIZE), "start": start,
+            "page_no": page_no, "pages": -(-len(ids) // REGION_PAGE_SIZE), "start": start, "cases": cases,
         })
 
     def region_data(archive: Archive, code: str | None) -> dict:

@@ -112,3 +112,34 @@ class RegionOut(_Open):
     level: str
     parents: list[str]
     articles: int  # articles in this archive that name it
+
+
+class CaseFigureOut(_Open):
+    text: str
+    value: float
+    unit: str
+    kind: str  # money | people | count | percent
+    what: str
+    article_id: str
+
+
+class CaseArticleOut(_Open):
+    id: str
+    title: str
+    date: str | None
+    evidence: str  # the sentence in this article that reports the case
+
+
+class CaseOut(_Open):
+    id: str
+    region: str
+    level: str  # province | city | county | national
+    parents: list[str]
+    org: str
+    program: str
+    description: str
+    first_date: str | None
+    last_date: str | None
+    figures: list[CaseFigureOut]
+    articles: list[CaseArticleOut]
+    score: float
