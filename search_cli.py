@@ -65,16 +65,46 @@ def _iso_date(value: str | None, name: str) -> str | None:
 LEVELS = click.Choice(["province", "city", "county"])
 
 
-def open_archive(ctx: click.Context, create: bool = False, backend: str | None = None):
+def open_archive(ctx: click.Context, create: bool = False, backend: str | None = None, write: bool = False,
+                 wait: bool = True):
+    """The archive for a command. Writers (``write``) hold its lock until they finish: another
+    writer at work makes them wait, saying for whom, or with ``wait=False`` fail at once.
+    Readers never wait; they warn on stderr when the indexes disagree with the store."""
     from index.archive import Archive, ArchiveError
+    from index.lock import busy_message
+
+    def on_wait(holder):
+        click.echo(f"waiting: {busy_message(ctx.obj['index'], holder)} (--no-wait to stop instead)", err=True)
 
     try:
-        return Archive.open(ctx.obj["index"], create=create, backend=backend)
+        archive = Archive.open(ctx.obj["index"], create=create, backend=backend, write=write, wait=wait,
+                               on_wait=on_wait)
+        if not write:
+            for w in archive.warnings():
+                click.echo(f"warning: {w}", err=True)
+        return archive
     except ArchiveError as e:
         raise click.ClickException(str(e)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+NO_WAIT = click.option("--no-wait", is_flag=True,
+                       help="If another process is writing the archive, exit 1 at once instead of waiting for it.")
+
+
+class ArchiveErrorsAsMessages(click.Group):
+    """Any ArchiveError a command lets through (busy, disk full, read-only …) is one line, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            archive_mod = sys.modules.get("index.archive")
+            if archive_mod is not None and isinstance(e, archive_mod.ArchiveError):
+                raise click.ClickException(str(e)) from None
+            raise
+
+
+@click.group(cls=ArchiveErrorsAsMessages, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", envvar=ENV_INDEX, default=default_index_dir, show_default="per-user data dir",
               type=click.Path(file_okay=False), help=f"Archive directory (also ${ENV_INDEX}).")
 @click.version_option(package_name="unionkb", prog_name="search_cli.py")
@@ -103,9 +133,10 @@ def cli(ctx: click.Context, index_dir: str) -> None:
 @click.option("--follow-links", is_flag=True,
               help="Inside folders, also follow symbolic links that point outside them (not followed by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@NO_WAIT
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, embed: bool,
-           follow_links: bool, as_json: bool) -> None:
+           follow_links: bool, as_json: bool, no_wait: bool) -> None:
     """Load pages (.txt/.md), e-paper HTML (.html/.htm) or JSONL articles from PATHS.
 
     Folders are read recursively. Pages are cleaned, split into articles,
@@ -117,7 +148,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
     from index.archive import ArchiveError
     from pipeline.loaders import iter_sources
 
-    archive = open_archive(ctx, create=True, backend=backend)
+    archive = open_archive(ctx, create=True, backend=backend, write=True, wait=not no_wait)
     bar = tqdm(desc="ingest", unit=" doc", disable=as_json or None, file=sys.stderr, dynamic_ncols=True)
     seen_problems = 0
 
@@ -294,8 +325,9 @@ def similar(ctx, article_id, k, model, as_json):
               help="Transformer models: stop after every article's lead passage (the rest on a later run).")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@NO_WAIT
 @click.pass_context
-def embed(ctx, model, leads_only, batch_size, as_json):
+def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
     """Add passage vectors for every article that lacks them (resumable: stop it any time
     and run it again). For e5 models, first every article's lead passage (headline and first
     paragraph), then the rest; search uses them as they arrive, the static model filling in."""
@@ -304,7 +336,7 @@ def embed(ctx, model, leads_only, batch_size, as_json):
     from index.archive import ArchiveError
     from index.semantic.models import E5_MODELS
 
-    with open_archive(ctx) as archive:
+    with open_archive(ctx, write=True, wait=not no_wait) as archive:
         total = archive.store.count()
         try:
             if model in E5_MODELS:
@@ -422,12 +454,16 @@ def export(ctx, out_dir, fmt, model, as_json):
 @cli.command()
 @click.option("--vectors/--no-vectors", default=False, show_default=True,
               help="Also drop and recompute every model's passage vectors.")
+@NO_WAIT
 @click.pass_context
-def rebuild(ctx, vectors):
-    """Rebuild the keyword index and the cases (and optionally the vectors) from the article store."""
+def rebuild(ctx, vectors, no_wait):
+    """Rebuild the keyword index and the cases (and optionally the vectors) from the article store.
+
+    The keyword index is built beside the one in use and replaces it when complete, and so are
+    the vectors: searches keep working meanwhile, and an interrupted rebuild leaves the old in place."""
     from tqdm import tqdm
 
-    with open_archive(ctx) as archive:
+    with open_archive(ctx, write=True, wait=not no_wait) as archive:
         bar = tqdm(total=archive.store.count(), desc="keyword index", unit=" art", file=sys.stderr,
                    dynamic_ncols=True)
         n = archive.rebuild_keyword_index(progress=bar.update)
@@ -438,20 +474,14 @@ def rebuild(ctx, vectors):
         bar.close()
         click.echo(f"cases: {n}")
         if vectors:
-            from index.semantic.models import E5_MODELS, LEAD_SUFFIX
+            from index.semantic.models import LEAD_SUFFIX
 
-            for model in archive.vector_models():
-                archive.drop_vectors(model)
             for model in archive.vector_models():
                 if model.endswith(LEAD_SUFFIX):
                     continue  # lead passages are recomputed with their model
                 bar = tqdm(total=archive.store.count(), desc=f"embed {model}", unit=" art", file=sys.stderr,
                            dynamic_ncols=True)
-                if model in E5_MODELS:
-                    st = archive.embed_staged(model, on_rest=bar.update)
-                    n = st.rest_articles
-                else:
-                    n = archive.embed(model, progress=bar.update).articles
+                n = archive.rebuild_vectors(model, progress=bar.update)
                 bar.close()
                 click.echo(f"{model} vectors: {n} articles")
 
@@ -543,8 +573,9 @@ def _founder_papers() -> list[str]:
 @click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep crawl state here so an interrupted crawl resumes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, with a verdict per day.")
+@NO_WAIT
 @click.pass_context
-def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, as_json):
+def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, as_json, no_wait):
     """Fetch e-paper issues by date and add their articles to the archive as they arrive.
 
     \b
@@ -580,7 +611,7 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
     overrides = None
     if base_url and urlparse(base_url).hostname in ("127.0.0.1", "localhost", "::1"):
         overrides = dict(crawl_settings.LOCAL_SERVER_OVERRIDES)  # our own test server: no throttling
-    archive = open_archive(ctx, create=True)
+    archive = open_archive(ctx, create=True, write=True, wait=not no_wait)
     bar = tqdm(desc=f"crawl {system}", unit=" page", disable=as_json or None, file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(stats):

@@ -1,16 +1,22 @@
 """Ingest sessions: loaded sources through the pipeline into the store and indexes, in checkpoints.
 
-Each checkpoint commits the vectors, then the keyword index, then the store, so the store
-never names an article the indexes lack; anything an index holds beyond the store is dropped
-the next time the archive is opened for writing (:meth:`index.archive.Archive.reconcile`).
+A session holds the archive's writer lock from start to end. Each checkpoint saves the
+vectors, then commits the keyword index, then the store, so the store never names an article
+the indexes lack; anything an index holds beyond the store is ignored by readers and dropped
+by the next writer (:meth:`index.archive.Archive.reconcile`). Checkpoints come every
+``checkpoint`` articles or ``checkpoint_seconds`` seconds, whichever is first, so a kill
+loses at most that much work.
 """
 from __future__ import annotations
 
 import os
+import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from index.durability import CHECKPOINT_SECONDS, crash_point
 from index.keyword.base import KeywordDoc
 from index.store import StoredArticle
 from pipeline.models import Article, LoadProblem, Page
@@ -86,31 +92,45 @@ class IngestSession:
     """
 
     def __init__(self, archive: "Archive", checkpoint: int = CHECKPOINT_ARTICLES,
-                 on_progress: Callable[[IngestReport], None] | None = None):
+                 on_progress: Callable[[IngestReport], None] | None = None,
+                 checkpoint_seconds: float = CHECKPOINT_SECONDS):
         self.archive = archive
         self.checkpoint_every = checkpoint
+        self.checkpoint_seconds = checkpoint_seconds
         self.on_progress = on_progress
         self.report = IngestReport()
         self._pending: list[StoredArticle] = []
         self._new_for_cases: list[tuple] = []  # (id, article, mentions) of articles added since the checkpoint
-        self._t0 = time.perf_counter()
+        self._t0 = self._last_checkpoint = time.perf_counter()
+        self._stack = ExitStack()
 
     def __enter__(self) -> "IngestSession":
         ar = self.archive
-        ar.reconcile()
-        # articles stored earlier without vectors (an interrupted embed, a new model) get them now
-        for model in ar.ingest_models:
-            index = ar.vectors(model, create=True)
-            if index.count() < ar.store.count():
-                ar.embed(model)
+        self._stack.enter_context(ar.writing())  # the lock, and the indexes reconciled with the store
+        try:
+            # articles stored earlier without vectors (an interrupted embed, a new model) get them now
+            for model in ar.ingest_models:
+                index = ar.vectors(model, create=True)
+                if index.count() < ar.store.count():
+                    ar.embed(model)
+        except BaseException:
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        self._last_checkpoint = time.perf_counter()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.checkpoint()
-        else:
-            self.archive.store.rollback()
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.checkpoint()
+            else:
+                self.archive.store.rollback()
+        except BaseException as e:
+            self.report.seconds = time.perf_counter() - self._t0
+            self._stack.__exit__(type(e), e, e.__traceback__)  # releases the lock; may re-word e
+            raise
         self.report.seconds = time.perf_counter() - self._t0
+        return self._stack.__exit__(exc_type, exc, tb)
 
     def checkpoint(self) -> None:
         """Commit what is pending: vectors and keyword index first, the store last."""
@@ -122,11 +142,17 @@ class IngestSession:
                 index = ar.vectors(model, create=True)
                 embed_missing(self._pending, index, ar.encoder(model))
                 index.save()
+            crash_point("after_vectors_save")
         ar.keyword.commit()
+        if self._pending:
+            crash_point("after_keyword_commit")
         ar.update_cases(self._new_for_cases)  # derived from the new mentions, committed with the store
         self._new_for_cases = []
         ar.store.commit()
+        if self._pending:
+            crash_point("after_store_commit")
         self._pending = []
+        self._last_checkpoint = time.perf_counter()
 
     def count(self, sources: Iterable) -> Iterator[Page | Article]:
         """Pass sources through, recording problems and pages in the report."""
@@ -160,7 +186,8 @@ class IngestSession:
                        for s in new)
         self._pending.extend(new)
         self._new_for_cases.extend((s.id, s.article, mentions[s.article.content_hash]) for s in new)
-        if len(self._pending) >= self.checkpoint_every:
+        if len(self._pending) >= self.checkpoint_every or \
+                (self._pending and time.perf_counter() - self._last_checkpoint >= self.checkpoint_seconds):
             self.checkpoint()
         self._progress()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from index.durability import DiskFullError, is_disk_full
 from pipeline.models import Article, Byline, Mention
 
 ID_LENGTH = 16  # hex digits of the content hash: 64 bits, no collisions at archive scale
@@ -107,12 +108,20 @@ def _row_to_stored(row: sqlite3.Row) -> StoredArticle:
 class ArticleStore:
     """Articles with provenance, deduplicated by content hash, plus their entity mentions."""
 
-    def __init__(self, path: Path, create: bool = True):
+    def __init__(self, path: Path, create: bool = True, read_only: bool = False):
+        """``read_only``: never write (SQLite ``mode=ro``; ``immutable`` when the directory itself
+        cannot be written, e.g. a published copy on a read-only mount)."""
         path = Path(path)
-        if not create and not path.exists():
+        if (not create or read_only) and not path.exists():
             raise StoreError(f"no article store at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.read_only = read_only
+        self.immutable = False  # opened as an unchangeable file (read-only directory)
+        self.notes: list[str] = []  # what a read-only open could not see
+        if read_only:
+            self.db = self._connect_read_only(path)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we open transactions explicitly, so a batch is all or nothing.
         self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
@@ -122,6 +131,33 @@ class ArticleStore:
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path} is not a usable article store: {e}") from None
+
+    def reopen(self, read_only: bool) -> None:
+        """Switch this store to a read-only or a writing connection on the same file."""
+        self.db.close()
+        self.__init__(self.path, create=not read_only, read_only=read_only)
+
+    def _connect_read_only(self, path: Path) -> sqlite3.Connection:
+        # mode=ro reads the WAL too but needs its -shm file (created beside the store, or there
+        # already); where neither is possible, immutable=1 reads the main file alone.
+        last: Exception | None = None
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                db = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, timeout=60,
+                                     isolation_level=None, check_same_thread=False)
+                db.row_factory = sqlite3.Row
+                db.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
+            except sqlite3.DatabaseError as e:
+                last = e
+                continue
+            if query == "immutable=1":
+                self.immutable = True
+                wal = path.with_name(path.name + "-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    self.notes.append(f"{wal.name} cannot be read in this read-only directory: "
+                                      "articles committed since SQLite last folded it into the store are not shown")
+            return db
+        raise StoreError(f"{path} is not a usable article store: {last}")
 
     # -- writing -------------------------------------------------------------------------------
     def add_articles(
@@ -163,15 +199,24 @@ class ArticleStore:
                         (aid, m.type, m.text, m.field, m.start, m.end, str(m.value),
                          json.dumps(m.attrs, ensure_ascii=False, default=list)),
                     )
-        except BaseException:
+        except BaseException as e:
             self.rollback()
+            if isinstance(e, sqlite3.DatabaseError) and is_disk_full(e):
+                raise DiskFullError(self.path) from e
             raise
         return new, dupes
 
     def commit(self) -> None:
-        """Make everything added since the last commit durable (one atomic checkpoint)."""
+        """Make everything added since the last commit durable (one atomic checkpoint).
+        Out of space: DiskFullError, with the transaction rolled back (the last checkpoint stays)."""
         if self.db.in_transaction:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.DatabaseError as e:
+                if is_disk_full(e):
+                    self.rollback()
+                    raise DiskFullError(self.path) from e
+                raise
 
     def rollback(self) -> None:
         if self.db.in_transaction:

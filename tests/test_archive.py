@@ -21,10 +21,11 @@ def test_reconcile_repairs_an_index_that_lost_or_gained_documents(tmp_path):
     with Archive.open(tmp_path / "a", create=True) as ar:
         ar.ingest(iter_sources([CORPUS]), workers=1)
         ids = sorted(ar.store.ids())
-        ar.keyword.delete(ids[:3])
-        ar.keyword.commit()
-        assert ar.keyword.count() == len(ids) - 3
-        added, removed = ar.reconcile()
+        with ar.writing():
+            ar.keyword.delete(ids[:3])
+            ar.keyword.commit()
+            assert ar.keyword.count() == len(ids) - 3
+            added, removed = ar.reconcile()
         assert (added, removed) == (3, 0)
         assert ar.keyword.ids() == set(ids)
 
@@ -82,7 +83,7 @@ def test_parallel_ingest_gives_the_same_archive_as_serial(tmp_path):
             ar.ingest(iter_sources([CORPUS, data]), workers=workers)
             ids = [sa.id for sa in ar.store.iter_articles()]
             hits = [[r.id for r in ar.search(q, k=10)] for q in ("职工之家", '"集体协商"', "疫情 防控", "4000万元")]
-            mentions = sorted((m.article_id, m.type, m.value) for i in ids for m in ar.store.mentions(i))
+            mentions = sorted((i, m.type, m.value) for i in ids for m in ar.store.mentions(i))
             results.append((ids, hits, mentions))
     assert results[0] == results[1]
 

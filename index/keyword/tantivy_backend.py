@@ -24,17 +24,27 @@ tests/test_engines_agree.py bounds that.
 
 Durability: add()/delete() go to one open writer; commit() publishes them atomically.
 A killed process leaves the last commit searchable (tantivy writes segments first and
-meta.json last); close() drops anything not committed, like Whoosh's cancel().
+meta.json last); close() drops anything not committed, like Whoosh's cancel(). Out of
+space, add() or commit() raise DiskFullError and the last commit stays.
+
+Read-only (``read_only=True``): no writer, nothing created. tantivy takes a lock file even
+to read; where the directory cannot be written (a read-only mount) the index is opened
+through a private directory of symbolic links to its files, so the lock file goes there.
+A missing index opens as an empty one in memory (``missing`` is True).
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 from array import array
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import tantivy
 
+from index.durability import writing_to
 from index.keyword.base import FIELD_BOOSTS, Clause, Filters, KeywordDoc, KeywordHit, ParsedQuery
 from pipeline.parallel import fork_pool, ordered_map_in_pool
 from pipeline.segment import PackedTokens, jieba_tokenizer, pack_tokens, segment
@@ -106,23 +116,45 @@ class TantivyIndex:
 
     name = "tantivy"
 
-    def __init__(self, path: Path, segment_processes: int = 1):
+    def __init__(self, path: Path, segment_processes: int = 1, read_only: bool = False):
         self.path = Path(path)
         self.segment_processes = segment_processes
+        self.read_only = read_only
+        self.missing = False  # read-only and no index on disk: an empty one in memory
+        self._shadow: str | None = None  # private link directory for a read-only mount
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            if tantivy.Index.exists(str(self.path)):
-                self.ix = tantivy.Index.open(str(self.path))
+            if read_only:
+                self.ix = self._open_read_only()
             else:
-                self.ix = tantivy.Index(_schema(), path=str(self.path), reuse=False)
+                self.path.mkdir(parents=True, exist_ok=True)
+                if tantivy.Index.exists(str(self.path)):
+                    self.ix = tantivy.Index.open(str(self.path))
+                else:
+                    self.ix = tantivy.Index(_schema(), path=str(self.path), reuse=False)
         except (OSError, ValueError) as e:
             raise OSError(f"cannot open tantivy index at {self.path}: {e}") from None
         self.schema = self.ix.schema
         self._writer: tantivy.IndexWriter | None = None
         self._pool = None  # segmentation workers, forked on the first add()
 
+    def _open_read_only(self) -> tantivy.Index:
+        if not self.path.is_dir() or not tantivy.Index.exists(str(self.path)):
+            self.missing = True
+            return tantivy.Index(_schema())  # in memory
+        try:
+            return tantivy.Index.open(str(self.path))
+        except ValueError:  # "Failed to acquire Lockfile": the directory is not writable
+            pass
+        self._shadow = tempfile.mkdtemp(prefix="unionkb-ro-")
+        for f in os.listdir(self.path):
+            if not f.startswith(".tantivy-"):  # the lock files are the shadow's own
+                os.symlink(self.path / f, os.path.join(self._shadow, f))
+        return tantivy.Index.open(self._shadow)
+
     # -- writing -------------------------------------------------------------------------------
     def _w(self) -> tantivy.IndexWriter:
+        if self.read_only:
+            raise OSError(f"tantivy index at {self.path} is open read-only")
         if self._writer is None:
             try:
                 # one indexing thread: documents keep insertion order (deterministic tie order), and
@@ -131,6 +163,16 @@ class TantivyIndex:
             except ValueError:  # the lock file is held by another live writer
                 raise OSError(f"tantivy index at {self.path} is being written by another writer (lock busy)") from None
         return self._writer
+
+    def _drop_writer(self) -> None:
+        """Forget a writer that failed (tantivy kills it on an I/O error): the last commit stays."""
+        w, self._writer = self._writer, None
+        if w is not None:
+            try:
+                w.rollback()
+                w.wait_merging_threads()
+            except ValueError:
+                pass
 
     def add(self, docs: Iterable[KeywordDoc]) -> None:
         """Add documents (not upsert: the store already deduplicates); visible after commit()."""
@@ -149,6 +191,15 @@ class TantivyIndex:
         """Add documents whose title, kicker and body are already segmented and packed
         (pack_tokens(segment(text))): for callers that segment in their own workers."""
         w = self._w()
+        try:
+            with writing_to(self.path):
+                self._add_segmented(w, segmented)
+        except (OSError, ValueError):  # tantivy kills its writer on an I/O error
+            self._drop_writer()
+            raise
+
+    def _add_segmented(self, w: tantivy.IndexWriter,
+                       segmented: Iterable[tuple[KeywordDoc, Sequence[PackedTokens]]]) -> None:
         TToken, Pre = tantivy.Token, tantivy.PreTokenizedString
         for d, fields in segmented:
             doc = tantivy.Document()
@@ -179,7 +230,12 @@ class TantivyIndex:
 
     def commit(self) -> None:
         if self._writer is not None:
-            self._writer.commit()
+            try:
+                with writing_to(self.path):
+                    self._writer.commit()
+            except (OSError, ValueError):
+                self._drop_writer()
+                raise
             self.ix.reload()
 
     # -- reading -------------------------------------------------------------------------------
@@ -248,7 +304,7 @@ class TantivyIndex:
         if self._pool is not None:
             self._pool.terminate()
             self._pool = None
-        if self._writer is not None:
-            self._writer.rollback()  # uncommitted work is dropped, as in Whoosh
-            self._writer.wait_merging_threads()  # releases the writer lock
-            self._writer = None
+        self._drop_writer()  # uncommitted work is dropped, as in Whoosh; releases tantivy's writer lock
+        if self._shadow is not None:
+            shutil.rmtree(self._shadow, ignore_errors=True)
+            self._shadow = None

@@ -12,6 +12,7 @@ from whoosh.analysis import Tokenizer
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.scoring import BM25F
 
+from index.durability import writing_to
 from index.keyword.base import FIELD_BOOSTS, Filters, KeywordDoc, KeywordHit, ParsedQuery
 from pipeline.segment import segment, unpack_tokens
 
@@ -129,18 +130,31 @@ class WhooshIndex:
 
     name = "whoosh"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        if windex.exists_in(str(self.path)):
-            self.ix = windex.open_dir(str(self.path))
+        self.read_only = read_only
+        self.missing = False  # read-only and no index on disk: an empty one in memory
+        if read_only:
+            if windex.exists_in(str(self.path)):
+                self.ix = windex.open_dir(str(self.path), readonly=True)
+            else:
+                from whoosh.filedb.filestore import RamStorage
+
+                self.missing = True
+                self.ix = RamStorage().create_index(_schema())
         else:
-            self.ix = windex.create_in(str(self.path), _schema())
+            self.path.mkdir(parents=True, exist_ok=True)
+            if windex.exists_in(str(self.path)):
+                self.ix = windex.open_dir(str(self.path))
+            else:
+                self.ix = windex.create_in(str(self.path), _schema())
         self._writer = None
         self._searcher = None  # kept open between queries: opening one costs ~half a query
 
     # -- writing -------------------------------------------------------------------------------
     def _w(self):
+        if self.read_only:
+            raise OSError(f"Whoosh index at {self.path} is open read-only")
         if self._writer is None:
             # limitmb: fewer, larger segments while bulk loading; procs stays 1 (segmentation is
             # already parallelised before the writer, and Whoosh's multiprocess writer re-pickles the analyzer).
@@ -149,6 +163,10 @@ class WhooshIndex:
 
     def add(self, docs: Iterable[KeywordDoc]) -> None:
         w = self._w()
+        with writing_to(self.path):
+            self._add(w, docs)
+
+    def _add(self, w, docs: Iterable[KeywordDoc]) -> None:
         for d in docs:
             # add, not update: the store already deduplicates, and update costs a delete lookup per doc
             w.add_document(
@@ -164,10 +182,23 @@ class WhooshIndex:
 
     def commit(self) -> None:
         if self._writer is not None:
-            self._writer.commit()
+            try:
+                with writing_to(self.path):
+                    self._writer.commit()
+            except BaseException:
+                self._cancel()
+                raise
             self._writer = None
             self._close_searcher()
             self.ix = windex.open_dir(str(self.path))
+
+    def _cancel(self) -> None:
+        w, self._writer = self._writer, None
+        if w is not None:
+            try:
+                w.cancel()
+            except Exception:  # noqa: BLE001 -- a writer that failed mid-commit may not cancel cleanly
+                pass
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
@@ -177,6 +208,8 @@ class WhooshIndex:
     def searcher(self):
         if self._searcher is None:
             self._searcher = self.ix.searcher(weighting=BM25())
+        elif not self._searcher.up_to_date():  # another process committed: a long-lived reader follows
+            self._searcher = self._searcher.refresh()
         return self._searcher
 
     # -- reading -------------------------------------------------------------------------------
@@ -196,7 +229,5 @@ class WhooshIndex:
 
     def close(self) -> None:
         self._close_searcher()
-        if self._writer is not None:
-            self._writer.cancel()
-            self._writer = None
+        self._cancel()
         self.ix.close()

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from index.durability import CHECKPOINT_SECONDS, crash_point
 from index.semantic.vectors import VectorIndex, VectorIndexError, article_text, split_into_passages
 
 
@@ -49,17 +50,19 @@ def _work(items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, leads:
 
 
 def _embed(work: Iterable[tuple[str, list[str], np.ndarray | None]], index: VectorIndex, encoder: Any,
-           batch_size: int, progress: Callable[[int], None] | None, save_every: int = 10) -> tuple[int, int]:
+           batch_size: int, progress: Callable[[int], None] | None, save_every: int = 10,
+           save_seconds: float = CHECKPOINT_SECONDS) -> tuple[int, int]:
     """Embed and add each article's passages (the known first vector reused); saves every
-    ``save_every`` batches and on Ctrl-C. Returns (articles, passages embedded)."""
+    ``save_every`` batches or ``save_seconds`` seconds, and on Ctrl-C. Returns (articles, passages embedded)."""
     if encoder.dim != index.dim:
         raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
     articles = embedded = batches = 0
     batch: list[tuple[str, list[str], np.ndarray | None]] = []
     waiting = 0
+    last_save = time.perf_counter()
 
     def flush() -> None:
-        nonlocal articles, embedded, batches, batch, waiting
+        nonlocal articles, embedded, batches, batch, waiting, last_save
         texts = [p for _, ps, known in batch for p in (ps[1:] if known is not None else ps)]
         vecs = encoder.encode_passages(texts, batch_size=min(batch_size, 64)) if texts else \
             np.zeros((0, index.dim), np.float32)
@@ -72,8 +75,10 @@ def _embed(work: Iterable[tuple[str, list[str], np.ndarray | None]], index: Vect
         articles += len(batch)
         embedded += len(texts)
         batches += 1
-        if batches % save_every == 0:
+        if batches % save_every == 0 or time.perf_counter() - last_save >= save_seconds:
             index.save()
+            last_save = time.perf_counter()
+            crash_point("embed_after_save")
         if progress is not None:
             progress(len(batch))
         batch, waiting = [], 0

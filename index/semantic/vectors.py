@@ -5,11 +5,15 @@ for a query is its best passage. Vectors are a float32 matrix searched by one
 matrix-vector product: exact, and fast enough (a few ms) up to a few hundred
 thousand passages, so no approximate index to tune or to go stale.
 
-On disk (``dir``): ``meta.json`` names the current generation, model and dimension;
-``vectors.<gen>.npy`` / ``rows.<gen>.npy`` hold the matrix and each row's article id;
-``empty.<gen>.npy`` lists articles that have no text to embed (so they are not retried).
-A save writes the new generation's files (temp + rename), then replaces meta.json,
-then removes the old generation: a process killed mid-save leaves the old files valid.
+On disk (``dir``): ``meta.json`` names the current generation, model and dimension, and
+the chunk files that make up the matrix: ``vectors.<g>.npy`` / ``rows.<g>.npy`` hold a run
+of vectors and each row's article id; ``empty.<g>.npy`` lists articles that have no text to
+embed (so they are not retried). A save appends one chunk holding only the rows added since
+the last save (so a checkpoint every 30 s costs what it adds, not the whole matrix); a
+delete, or more than ``MAX_CHUNKS`` chunks, rewrites everything as one chunk. Files are
+written first (temp + fsync + rename), then meta.json is replaced, then files no longer
+named are removed: a process killed mid-save leaves the previous generation valid.
+Readers re-read meta.json when it changes (:meth:`VectorIndex.refresh`).
 """
 from __future__ import annotations
 
@@ -23,13 +27,16 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from index.durability import CHECKPOINT_SECONDS, crash_point, writing_to
 from index.semantic.models import limit_blas_threads
 
 PASSAGE_MAX_CHARS = 500
 PASSAGE_MIN_CHARS = 300  # a passage shorter than this takes in the next paragraph if it fits
 TAIL_MERGE_CHARS = 120  # a last passage shorter than this joins the one before
 META_FILE = "meta.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: one vectors/rows file per generation (still read)
+MAX_CHUNKS = 16  # beyond this many appended chunks a save compacts them into one
+LOAD_RETRIES = 5
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？!?][”’」』）)\"'])")
 
@@ -110,6 +117,12 @@ class VectorIndex:
         self._pending_rows: list[np.ndarray] = []
         self._groups: tuple[np.ndarray, np.ndarray, dict[str, int]] | None = None  # cache for search
         self._known: set[str] | None = None  # cache of article ids with rows
+        self._chunks: list[dict] = []  # saved chunks, in row order: {"vectors", "rows", "n"}
+        self._saved_rows = 0  # rows[:_saved_rows] are in the saved chunks
+        self._empty_file: str | None = None
+        self._rewrite = False  # rows changed in place (delete): the next save rewrites everything
+        self._dirty = False
+        self._stamp: tuple | None = None  # meta.json as last loaded, to notice another process's save
         # One matrix-vector product per query: multi-threaded OpenBLAS is 3x *slower* on two
         # busy cores (5 ms vs 16 ms for 38k x 256) and steals them from torch.
         limit_blas_threads()
@@ -119,59 +132,175 @@ class VectorIndex:
     def _path(self, kind: str, gen: int) -> Path:
         return self.dir / f"{kind}.{gen}.npy"
 
+    def _meta_stamp(self) -> tuple | None:
+        try:
+            st = (self.dir / META_FILE).stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
     def _load(self) -> None:
+        # A writer may compact (and delete the files of) the generation we just read meta.json
+        # for: read meta.json again and retry.
+        for attempt in range(LOAD_RETRIES):
+            try:
+                self._load_once()
+                return
+            except FileNotFoundError as e:
+                if attempt == LOAD_RETRIES - 1:
+                    raise VectorIndexError(f"{self.dir}: vector files missing ({e.filename})") from None
+                time.sleep(0.05)
+
+    def _load_once(self) -> None:
         meta_path = self.dir / META_FILE
-        if not meta_path.exists():
+        stamp = self._meta_stamp()
+        if stamp is None:
             return
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise
         except (OSError, ValueError) as e:
             raise VectorIndexError(f"{meta_path}: unreadable ({e})") from None
-        if meta.get("model") != self.model_name or int(meta.get("dim", -1)) != self.dim \
-                or meta.get("format") != FORMAT_VERSION:
+        fmt = meta.get("format")
+        if meta.get("model") != self.model_name or int(meta.get("dim", -1)) != self.dim or fmt not in (1, 2):
             # Vectors of another model are useless here: start empty, rebuild from the store.
             self.model_changed = True
             self._gen = int(meta.get("generation", 0))
+            self._stamp = stamp
             return
         gen = int(meta["generation"])
+        if fmt == 1:
+            chunks = [{"vectors": f"vectors.{gen}.npy", "rows": f"rows.{gen}.npy", "n": None}]
+            empty_file = f"empty.{gen}.npy"
+        else:
+            chunks, empty_file = meta["chunks"], meta["empty"]
         try:
-            vectors = np.load(self._path("vectors", gen), allow_pickle=False)
-            rows = np.load(self._path("rows", gen), allow_pickle=False)
-            empty = np.load(self._path("empty", gen), allow_pickle=False)
+            parts = [(np.load(self.dir / c["vectors"], mmap_mode="r", allow_pickle=False),
+                      np.load(self.dir / c["rows"], allow_pickle=False)) for c in chunks]
+            empty = np.load(self.dir / empty_file, allow_pickle=False)
+        except FileNotFoundError:
+            raise
         except (OSError, ValueError) as e:
             raise VectorIndexError(f"{self.dir}: vector files of generation {gen} unreadable ({e})") from None
-        if vectors.shape != (len(rows), self.dim):
-            raise VectorIndexError(f"{self.dir}: {vectors.shape} vectors for {len(rows)} rows of dimension {self.dim}")
-        self._gen, self._vectors, self._rows = gen, vectors.astype(np.float32, copy=False), rows
+        total = sum(len(r) for _, r in parts)
+        vectors = np.empty((total, self.dim), np.float32)
+        at = 0
+        for vecs, rows in parts:
+            if vecs.shape != (len(rows), self.dim):
+                raise VectorIndexError(f"{self.dir}: {vecs.shape} vectors for {len(rows)} rows of dimension {self.dim}")
+            vectors[at : at + len(rows)] = vecs
+            at += len(rows)
+        rows = np.concatenate([r for _, r in parts]) if parts else np.zeros(0, dtype="<U1")
+        for c, (_, r) in zip(chunks, parts):
+            c["n"] = len(r)
+        self._gen, self._vectors, self._rows = gen, vectors, rows
         self._empty = set(empty.tolist())
+        self._chunks = [dict(c) for c in chunks] if fmt == 2 else []
+        self._saved_rows = total if fmt == 2 else 0
+        self._rewrite = fmt == 1  # the next save moves an old-format index to chunks
+        self._empty_file = empty_file if fmt == 2 else None
+        self._pending_vecs, self._pending_rows = [], []
+        self._groups = self._known = None
+        self.model_changed = False
+        self._dirty = False
+        self._stamp = stamp
+
+    def refresh(self) -> bool:
+        """Load what another process saved since this index was read (nothing pending here).
+        Returns whether anything was reloaded; costs one stat() when nothing changed."""
+        if self._dirty or self._pending_vecs:
+            return False
+        stamp = self._meta_stamp()
+        if stamp == self._stamp or stamp is None:
+            return False
+        self._load()
+        return True
 
     def _atomic_save(self, array: np.ndarray, path: Path) -> None:
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with writing_to(path):
+                with open(tmp, "wb") as f:
+                    np.save(f, array, allow_pickle=False)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def save(self) -> None:
-        """Write a new generation, then switch meta.json to it, then drop the old one."""
+        """Write the rows added since the last save as a new chunk (or everything, after a
+        delete), then switch meta.json to the new generation, then drop unused files.
+        Out of space: DiskFullError, and the files on disk stay at the previous generation."""
         self._flush()
+        if not self._dirty and not self.model_changed and self._stamp is not None:
+            return
         self.dir.mkdir(parents=True, exist_ok=True)
         new = self._gen + 1
-        self._atomic_save(self._vectors, self._path("vectors", new))
-        self._atomic_save(self._rows, self._path("rows", new))
-        self._atomic_save(np.array(sorted(self._empty), dtype=str), self._path("empty", new))
+        rewrite = self._rewrite or self.model_changed or len(self._chunks) >= MAX_CHUNKS
+        chunks = [] if rewrite else list(self._chunks)
+        first = 0 if rewrite else self._saved_rows
+        if len(self._rows) > first or not chunks:
+            names = {"vectors": f"vectors.{new}.npy", "rows": f"rows.{new}.npy", "n": len(self._rows) - first}
+            self._atomic_save(self._vectors[first:], self.dir / names["vectors"])
+            self._atomic_save(self._rows[first:], self.dir / names["rows"])
+            chunks.append(names)
+        empty_file = f"empty.{new}.npy"
+        self._atomic_save(np.array(sorted(self._empty), dtype=str), self.dir / empty_file)
         meta = {"format": FORMAT_VERSION, "model": self.model_name, "dim": self.dim, "generation": new,
+                "chunks": chunks, "empty": empty_file,
                 "articles": self.count(), "passages": self.passage_count(), "saved": time.time()}
         tmp = self.dir / f"{META_FILE}.tmp{os.getpid()}"
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.dir / META_FILE)
-        self._gen = new
-        self.model_changed = False
-        current = {self._path(kind, new).name for kind in ("vectors", "rows", "empty")}
+        try:
+            with writing_to(self.dir / META_FILE):
+                tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+                os.replace(tmp, self.dir / META_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._gen, self._chunks, self._saved_rows, self._empty_file = new, chunks, len(self._rows), empty_file
+        self._rewrite = self._dirty = self.model_changed = False
+        self._stamp = self._meta_stamp()
+        current = {empty_file, *(c["vectors"] for c in chunks), *(c["rows"] for c in chunks)}
         for stale in [*self.dir.glob("*.npy"), *self.dir.glob("*.tmp*")]:
             if stale.name not in current:
-                stale.unlink(missing_ok=True)  # older generations, and temp files of killed saves
+                stale.unlink(missing_ok=True)  # replaced chunks, and temp files of killed saves
+
+    @staticmethod
+    def saved_ids(dir: Path) -> set[str] | None:
+        """Article ids in the index saved at ``dir``, from its row files only (never the
+        matrix); None when there is no index there or it belongs to no readable format."""
+        d = Path(dir)
+        for attempt in range(LOAD_RETRIES):
+            try:
+                meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
+                gen = int(meta["generation"])
+                if meta.get("format") == 1:
+                    names, empty = [f"rows.{gen}.npy"], f"empty.{gen}.npy"
+                else:
+                    names, empty = [c["rows"] for c in meta["chunks"]], meta["empty"]
+                ids: set[str] = set()
+                for n in names:
+                    ids.update(np.unique(np.load(d / n, allow_pickle=False)).tolist())
+                ids.update(np.load(d / empty, allow_pickle=False).tolist())
+                return ids
+            except FileNotFoundError:
+                if not (d / META_FILE).exists():
+                    return None
+                time.sleep(0.05)  # a writer replaced the files meanwhile: read meta.json again
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+        return None
+
+    @staticmethod
+    def saved_count(dir: Path) -> int | None:
+        """Articles in the index saved at ``dir``, from meta.json alone (None: no index there)."""
+        try:
+            return int(json.loads((Path(dir) / META_FILE).read_text(encoding="utf-8"))["articles"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     # -- writing -------------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -189,6 +318,7 @@ class VectorIndex:
             raise ValueError(f"{article_id}: {len(passages)} passages but {len(vectors)} vectors")
         if self.has(article_id):
             self.delete([article_id])
+        self._dirty = True
         if not len(vectors):
             self._empty.add(article_id)
             return
@@ -201,11 +331,14 @@ class VectorIndex:
         if not drop:
             return
         self._flush()
-        self._empty -= drop
+        if drop & self._empty:
+            self._empty -= drop
+            self._dirty = True
         if len(self._rows):
             keep = ~np.isin(self._rows, np.array(sorted(drop), dtype=str))
             if not keep.all():
                 self._vectors, self._rows = self._vectors[keep], self._rows[keep]
+                self._rewrite = self._dirty = True
         self._groups = None
         self._known = None
 
@@ -349,16 +482,19 @@ def _batches(items: Iterable[Any], index: VectorIndex, batch_size: int, counter:
 
 
 def embed_missing(store_articles_iter: Iterable[Any], index: VectorIndex, encoder: Any, batch_size: int = 64,
-                  progress: Callable[[int], None] | None = None, save_every: int = 10) -> EmbedStats:
-    """Embed the articles ``index`` does not have yet, saving every ``save_every`` batches.
+                  progress: Callable[[int], None] | None = None, save_every: int = 10,
+                  save_seconds: float = CHECKPOINT_SECONDS) -> EmbedStats:
+    """Embed the articles ``index`` does not have yet, saving every ``save_every`` batches
+    and at least every ``save_seconds`` seconds (a save appends only the new rows).
 
     Safe to interrupt: what was saved stays, and the next call continues from there
-    (Ctrl-C saves before it stops). ``progress`` is called with the number of
-    articles finished after each batch (e.g. a tqdm bar's ``update``).
+    (Ctrl-C saves before it stops; a kill loses at most the last ``save_seconds``).
+    ``progress`` is called with the number of articles finished after each batch (e.g. a
+    tqdm bar's ``update``).
     """
     if encoder.dim != index.dim:
         raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
-    started = time.perf_counter()
+    started = last_save = time.perf_counter()
     skipped = [0]
     articles = passages = batches = 0
     try:
@@ -373,8 +509,10 @@ def embed_missing(store_articles_iter: Iterable[Any], index: VectorIndex, encode
             articles += len(batch)
             passages += len(texts)
             batches += 1
-            if batches % save_every == 0:
+            if batches % save_every == 0 or time.perf_counter() - last_save >= save_seconds:
                 index.save()
+                last_save = time.perf_counter()
+                crash_point("embed_after_save")
             if progress is not None:
                 progress(len(batch))
     except KeyboardInterrupt:
