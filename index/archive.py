@@ -28,10 +28,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from index.durability import CHECKPOINT_SECONDS, DiskFullError, crash_point, is_disk_full, writing_to
 from index.ingest import CHECKPOINT_ARTICLES, IngestReport, IngestSession, default_workers, keyword_doc, prepare_sources
@@ -270,7 +270,7 @@ class Archive:
     @classmethod
     def open(cls, root: str | Path, create: bool = False, backend: str | None = None, *, write: bool = False,
              wait: bool = True, command: str | None = None,
-             on_wait: Callable[[LockHolder | None], None] | None = None) -> "Archive":
+             on_wait: Callable[[LockHolder | None], None] | None = None) -> Archive:
         """Open (or with ``create`` make) the archive at ``root``.
 
         Read-only unless ``write``: then the writer lock is taken now and held until close()
@@ -450,7 +450,7 @@ class Archive:
 
     @contextmanager
     def writing(self, command: str | None = None, wait: bool = True,
-                on_wait: Callable[[LockHolder | None], None] | None = None) -> Iterator["Archive"]:
+                on_wait: Callable[[LockHolder | None], None] | None = None) -> Iterator[Archive]:
         """Hold the writer lock for the block (no-op if already held); out of space inside
         becomes ArchiveDiskFullError ("disk full while writing <path>").
 
@@ -822,7 +822,10 @@ class Archive:
             raise ArchiveError(f"no article with id {aid!r}")
         if len(ids) > 1:
             raise ArchiveError(f"id {aid!r} is ambiguous ({', '.join(ids[:3])} …); type more of it")
-        return self.store.get(ids[0])
+        sa = self.store.get(ids[0])
+        if sa is None:  # removed between the two reads
+            raise ArchiveError(f"no article with id {aid!r}")
+        return sa
 
     @property
     def searcher(self) -> HybridSearcher:
@@ -1035,7 +1038,7 @@ class Archive:
             if self.store.read_only and self.store.db.execute(
                     "SELECT 1 FROM sqlite_master WHERE name = 'cases'").fetchone() is None:
                 with self.writing():  # an archive from before cases: a writer makes their tables
-                    self.case_index
+                    _ = self.case_index  # built once through the writable store, replaced below
             self._case_index = CaseIndex(
                 self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None)
         return self._case_index

@@ -22,9 +22,9 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 CRASH_EXIT_CODE = 70
 # Writers checkpoint at least this often (and every N items), so a kill loses at most this much work.

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from index.durability import CHECKPOINT_SECONDS, crash_point
 from index.keyword.base import KeywordDoc
@@ -91,7 +92,7 @@ class IngestSession:
     >>> # s.report.added
     """
 
-    def __init__(self, archive: "Archive", checkpoint: int = CHECKPOINT_ARTICLES,
+    def __init__(self, archive: Archive, checkpoint: int = CHECKPOINT_ARTICLES,
                  on_progress: Callable[[IngestReport], None] | None = None,
                  checkpoint_seconds: float = CHECKPOINT_SECONDS):
         self.archive = archive
@@ -104,7 +105,7 @@ class IngestSession:
         self._t0 = self._last_checkpoint = time.perf_counter()
         self._stack = ExitStack()
 
-    def __enter__(self) -> "IngestSession":
+    def __enter__(self) -> IngestSession:
         ar = self.archive
         self._stack.enter_context(ar.writing())  # the lock, and the indexes reconciled with the store
         try:

@@ -19,9 +19,9 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 LOCK_FILE = "writer.lock"
 POLL_SECONDS = 0.2
@@ -34,7 +34,7 @@ class ArchiveLockError(RuntimeError):
 class ArchiveBusy(ArchiveLockError):
     """Another process is writing the archive (and we were told not to wait)."""
 
-    def __init__(self, message: str, holder: "LockHolder | None"):
+    def __init__(self, message: str, holder: LockHolder | None):
         super().__init__(message)
         self.holder = holder
 
@@ -181,7 +181,7 @@ class WriterLock:
         finally:
             os.close(fd)
 
-    def __enter__(self) -> "WriterLock":
+    def __enter__(self) -> WriterLock:
         self.acquire()
         return self
 

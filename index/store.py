@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from index.durability import DiskFullError, is_disk_full
 from pipeline.models import Article, Byline, Mention
@@ -135,7 +135,7 @@ class ArticleStore:
     def reopen(self, read_only: bool) -> None:
         """Switch this store to a read-only or a writing connection on the same file."""
         self.db.close()
-        self.__init__(self.path, create=not read_only, read_only=read_only)
+        self.__init__(self.path, create=not read_only, read_only=read_only)  # type: ignore[misc]  # reconnect in place
 
     def _connect_read_only(self, path: Path) -> sqlite3.Connection:
         # mode=ro reads the WAL too but needs its -shm file (created beside the store, or there
@@ -161,7 +161,7 @@ class ArticleStore:
 
     # -- writing -------------------------------------------------------------------------------
     def add_articles(
-        self, articles: Iterable[Article], mentions: dict[str, list] | None = None
+        self, articles: Iterable[Article], mentions: Mapping[str, Sequence[Mention]] | None = None
     ) -> tuple[list[StoredArticle], int]:
         """Insert articles not stored yet; returns (the new ones, duplicates skipped).
 

@@ -17,7 +17,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from index.lock import LOCK_FILE, WriterLock, read_holder
+from index.lock import LOCK_FILE, read_holder
 from search_cli import cli
 from tests.archive_procs import Proc, archive_state, run_cli, seed_archive
 from tests.fixtures.sites.make_sites import build_sites

@@ -39,8 +39,8 @@ import re
 import shutil
 import tempfile
 from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import tantivy
 
@@ -178,7 +178,7 @@ class TantivyIndex:
         """Add documents (not upsert: the store already deduplicates); visible after commit()."""
         docs = list(docs)
         if all(d.segments for d in docs):  # segmented upstream by the pipeline's workers
-            self.add_segmented((d, [d.segments[f] for f in TEXT_FIELDS]) for d in docs)
+            self.add_segmented((d, [(d.segments or {})[f] for f in TEXT_FIELDS]) for d in docs)
             return
         if self.segment_processes <= 1:
             self.add_segmented((d, _segment_texts(_doc_texts(d))) for d in docs)

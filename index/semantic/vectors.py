@@ -21,9 +21,10 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -170,6 +171,7 @@ class VectorIndex:
             self._stamp = stamp
             return
         gen = int(meta["generation"])
+        chunks: list[dict[str, Any]]
         if fmt == 1:
             chunks = [{"vectors": f"vectors.{gen}.npy", "rows": f"rows.{gen}.npy", "n": None}]
             empty_file = f"empty.{gen}.npy"
@@ -243,7 +245,7 @@ class VectorIndex:
         chunks = [] if rewrite else list(self._chunks)
         first = 0 if rewrite else self._saved_rows
         if len(self._rows) > first or not chunks:
-            names = {"vectors": f"vectors.{new}.npy", "rows": f"rows.{new}.npy", "n": len(self._rows) - first}
+            names: dict[str, Any] = {"vectors": f"vectors.{new}.npy", "rows": f"rows.{new}.npy", "n": len(self._rows) - first}
             self._atomic_save(self._vectors[first:], self.dir / names["vectors"])
             self._atomic_save(self._rows[first:], self.dir / names["rows"])
             chunks.append(names)
@@ -273,7 +275,7 @@ class VectorIndex:
         """Article ids in the index saved at ``dir``, from its row files only (never the
         matrix); None when there is no index there or it belongs to no readable format."""
         d = Path(dir)
-        for attempt in range(LOAD_RETRIES):
+        for _attempt in range(LOAD_RETRIES):
             try:
                 meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
                 gen = int(meta["generation"])
