@@ -4,6 +4,7 @@
 A thin click layer over index.archive.Archive: every command parses options, calls the
 library, and prints either human text or, with --json, stable JSON for scripts.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,9 @@ def _iso_date(value: str | None, name: str) -> str | None:
 LEVELS = click.Choice(["province", "city", "county"])
 
 
-def open_archive(ctx: click.Context, create: bool = False, backend: str | None = None, write: bool = False,
-                 wait: bool = True):
+def open_archive(
+    ctx: click.Context, create: bool = False, backend: str | None = None, write: bool = False, wait: bool = True
+):
     """The archive for a command. Writers (``write``) hold its lock until they finish: another
     writer at work makes them wait, saying for whom, or with ``wait=False`` fail at once.
     Readers never wait; they warn on stderr when the indexes disagree with the store."""
@@ -77,8 +79,9 @@ def open_archive(ctx: click.Context, create: bool = False, backend: str | None =
         click.echo(f"waiting: {busy_message(ctx.obj['index'], holder)} (--no-wait to stop instead)", err=True)
 
     try:
-        archive = Archive.open(ctx.obj["index"], create=create, backend=backend, write=write, wait=wait,
-                               on_wait=on_wait)
+        archive = Archive.open(
+            ctx.obj["index"], create=create, backend=backend, write=write, wait=wait, on_wait=on_wait
+        )
         if not write:
             for w in archive.warnings():
                 click.echo(f"warning: {w}", err=True)
@@ -87,8 +90,11 @@ def open_archive(ctx: click.Context, create: bool = False, backend: str | None =
         raise click.ClickException(str(e)) from None
 
 
-NO_WAIT = click.option("--no-wait", is_flag=True,
-                       help="If another process is writing the archive, exit 1 at once instead of waiting for it.")
+NO_WAIT = click.option(
+    "--no-wait",
+    is_flag=True,
+    help="If another process is writing the archive, exit 1 at once instead of waiting for it.",
+)
 
 
 class ArchiveErrorsAsMessages(click.Group):
@@ -105,8 +111,15 @@ class ArchiveErrorsAsMessages(click.Group):
 
 
 @click.group(cls=ArchiveErrorsAsMessages, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--index", "index_dir", envvar=ENV_INDEX, default=default_index_dir, show_default="per-user data dir",
-              type=click.Path(file_okay=False), help=f"Archive directory (also ${ENV_INDEX}).")
+@click.option(
+    "--index",
+    "index_dir",
+    envvar=ENV_INDEX,
+    default=default_index_dir,
+    show_default="per-user data dir",
+    type=click.Path(file_okay=False),
+    help=f"Archive directory (also ${ENV_INDEX}).",
+)
 @click.version_option(package_name="unionkb", prog_name="search_cli.py")
 @click.pass_context
 def cli(ctx: click.Context, index_dir: str) -> None:
@@ -124,19 +137,38 @@ def cli(ctx: click.Context, index_dir: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--backend", type=click.Choice(["whoosh", "tantivy"]), default=None,
-              help="Keyword engine for a NEW archive (recorded in it; default tantivy).")
+@click.option(
+    "--backend",
+    type=click.Choice(["whoosh", "tantivy"]),
+    default=None,
+    help="Keyword engine for a NEW archive (recorded in it; default tantivy).",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for the pipeline (default: 2).")
-@click.option("--embed/--no-embed", default=True, show_default=True,
-              help="Embed new articles with the fast static model as they are added (the transformer "
-                   "model is added later with `embed`).")
-@click.option("--follow-links", is_flag=True,
-              help="Inside folders, also follow symbolic links that point outside them (not followed by default).")
+@click.option(
+    "--embed/--no-embed",
+    default=True,
+    show_default=True,
+    help="Embed new articles with the fast static model as they are added (the transformer "
+    "model is added later with `embed`).",
+)
+@click.option(
+    "--follow-links",
+    is_flag=True,
+    help="Inside folders, also follow symbolic links that point outside them (not followed by default).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @NO_WAIT
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, workers: int | None, embed: bool,
-           follow_links: bool, as_json: bool, no_wait: bool) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    backend: str | None,
+    workers: int | None,
+    embed: bool,
+    follow_links: bool,
+    as_json: bool,
+    no_wait: bool,
+) -> None:
     """Load pages (.txt/.md), e-paper HTML (.html/.htm) or JSONL articles from PATHS.
 
     Folders are read recursively. Pages are cleaned, split into articles,
@@ -155,8 +187,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
     def on_progress(report):
         nonlocal seen_problems
         bar.n = report.sources
-        bar.set_postfix(articles=report.articles, added=report.added, dupes=report.duplicates,
-                        skipped=len(report.problems), refresh=False)
+        bar.set_postfix(
+            articles=report.articles,
+            added=report.added,
+            dupes=report.duplicates,
+            skipped=len(report.problems),
+            refresh=False,
+        )
         bar.update(0)
         for p in report.problems[seen_problems:]:
             bar.write(f"skipped {p.origin}: {p.reason}", file=sys.stderr)
@@ -166,18 +203,24 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
         archive.ingest_models = []
     try:
         with archive:
-            report = archive.ingest(iter_sources(paths, follow_links=follow_links), workers=workers,
-                                    on_progress=on_progress)
+            report = archive.ingest(
+                iter_sources(paths, follow_links=follow_links), workers=workers, on_progress=on_progress
+            )
     except ArchiveError as e:
         raise click.ClickException(str(e)) from None
     finally:
         bar.close()
     if as_json:
-        _echo_json({
-            "pages": report.pages, "articles": report.articles, "added": report.added,
-            "duplicates": report.duplicates, "seconds": round(report.seconds, 3),
-            "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
-        })
+        _echo_json(
+            {
+                "pages": report.pages,
+                "articles": report.articles,
+                "added": report.added,
+                "duplicates": report.duplicates,
+                "seconds": round(report.seconds, 3),
+                "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
+            }
+        )
     else:
         click.echo(report.summary())
         for p in report.problems:
@@ -194,11 +237,20 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], backend: str | None, wor
 @click.option("--source", help="Only articles from this outlet, e.g. 工人日报.")
 @click.option("--region", help="Only articles about this place or anything below it (甘肃省 finds 肃北 and 白银).")
 @click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared (朝阳: city or county).")
-@click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="hybrid", show_default=True,
-              help="keyword: words as typed; semantic: by meaning; hybrid: both, fused.")
-@click.option("--model", help="Embedding model for semantic/hybrid (default: e5-small where the archive has its "
-              "vectors, else static).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (id, title, date, source, score, snippet, text, …).")
+@click.option(
+    "--mode",
+    type=click.Choice(["keyword", "semantic", "hybrid"]),
+    default="hybrid",
+    show_default=True,
+    help="keyword: words as typed; semantic: by meaning; hybrid: both, fused.",
+)
+@click.option(
+    "--model",
+    help="Embedding model for semantic/hybrid (default: e5-small where the archive has its vectors, else static).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array (id, title, date, source, score, snippet, text, …)."
+)
 @click.pass_context
 def search(ctx, query, k, since, until, source, region, level, mode, model, as_json):
     """Search the archive. Quote a phrase ("集体协商") to require it word for word.
@@ -214,8 +266,9 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
     with open_archive(ctx) as archive:
         try:
             code = archive.resolve_region(region, level).code if region else None
-            filters = Filters(since=_iso_date(since, "--since"), until=_iso_date(until, "--until"), source=source,
-                              region=code)
+            filters = Filters(
+                since=_iso_date(since, "--since"), until=_iso_date(until, "--until"), source=source, region=code
+            )
             results = archive.search(query, k=k, filters=filters, mode=mode, model=model)
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
@@ -227,8 +280,9 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
         return
     for n, r in enumerate(results, 1):
         meta = plain(" · ".join(x for x in (r.date or "undated", r.source, f"p.{r.page}" if r.page else "") if x))
-        click.echo(f"{n:2d}. {click.style(plain(r.title) or '(untitled)', bold=True)}  [{r.id}]  {meta}  "
-                   f"score {r.score:.3f}")
+        click.echo(
+            f"{n:2d}. {click.style(plain(r.title) or '(untitled)', bold=True)}  [{r.id}]  {meta}  score {r.score:.3f}"
+        )
         click.echo(f"    {render_marks(plain(r.snippet))}")
 
 
@@ -254,8 +308,15 @@ def show(ctx, article_id, as_json):
     click.echo(click.style(plain(a.title), bold=True))
     if a.subtitle:
         click.echo(plain(a.subtitle))
-    click.echo(plain(" · ".join(x for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "",
-                                            a.kind, a.byline.raw) if x)))
+    click.echo(
+        plain(
+            " · ".join(
+                x
+                for x in (sa.id, a.date or "undated", a.source, f"p.{a.page}" if a.page else "", a.kind, a.byline.raw)
+                if x
+            )
+        )
+    )
     click.echo("")
     click.echo(plain(a.body))
 
@@ -272,7 +333,9 @@ def list_(ctx, limit, as_json):
         _echo_json(rows)
         return
     for r in rows:
-        click.echo(plain(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}"))
+        click.echo(
+            plain(f"{r['id']}  {r['date'] or 'undated':10}  {r['kind']:10}  {r['source'] or '-':8}  {r['title']}")
+        )
 
 
 @cli.command()
@@ -293,7 +356,9 @@ def stats(ctx, as_json):
 @click.argument("article_id")
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of stories.")
 @click.option("--model", help="Embedding model (default: the best one the archive has).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {id, title, date, source, kind, score, shared}.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array of {id, title, date, source, kind, score, shared}."
+)
 @click.pass_context
 def similar(ctx, article_id, k, model, as_json):
     """Precedent stories: the articles most like ARTICLE_ID, with what they share
@@ -309,20 +374,32 @@ def similar(ctx, article_id, k, model, as_json):
         _echo_json(rows)
         return
     for n, r in enumerate(rows, 1):
-        click.echo(f"{n}. {click.style(r['title'], bold=True)}  [{r['id']}]  {r['date'] or 'undated'}  "
-                   f"similarity {r['score']:.3f}")
+        click.echo(
+            f"{n}. {click.style(r['title'], bold=True)}  [{r['id']}]  {r['date'] or 'undated'}  "
+            f"similarity {r['score']:.3f}"
+        )
         sh = r["shared"]
-        parts = [f"{name}: {'、'.join(v)}" for name, v in (("regions", sh["regions"]), ("programs", sh["programs"]),
-                                                           ("topics", sh["topics"])) if v]
+        parts = [
+            f"{name}: {'、'.join(v)}"
+            for name, v in (("regions", sh["regions"]), ("programs", sh["programs"]), ("topics", sh["topics"]))
+            if v
+        ]
         if parts:
             click.echo("   shares " + "; ".join(parts))
 
 
 @cli.command()
-@click.option("--model", default="e5-small-int8", show_default=True,
-              help="e5-small-int8, e5-small, static, or any sentence-transformers model name or path.")
-@click.option("--leads-only", is_flag=True,
-              help="Transformer models: stop after every article's lead passage (the rest on a later run).")
+@click.option(
+    "--model",
+    default="e5-small-int8",
+    show_default=True,
+    help="e5-small-int8, e5-small, static, or any sentence-transformers model name or path.",
+)
+@click.option(
+    "--leads-only",
+    is_flag=True,
+    help="Transformer models: stop after every article's lead passage (the rest on a later run).",
+)
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @NO_WAIT
@@ -345,40 +422,80 @@ def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
                 index, lead = archive.vectors(model), archive.vectors(lead_index_name(model))
                 done = index.count() if index else 0
                 leads_done = len((index.ids() if index else set()) | (lead.ids() if lead else set()))
-                bars = [tqdm(total=total, initial=leads_done, desc=f"{model} lead passages", unit=" art",
-                             disable=as_json or None, file=sys.stderr, dynamic_ncols=True)]
+                bars = [
+                    tqdm(
+                        total=total,
+                        initial=leads_done,
+                        desc=f"{model} lead passages",
+                        unit=" art",
+                        disable=as_json or None,
+                        file=sys.stderr,
+                        dynamic_ncols=True,
+                    )
+                ]
 
                 def on_rest(n):
                     if len(bars) == 1:
                         bars[0].close()
-                        bars.append(tqdm(total=total, initial=done, desc=f"{model} all passages", unit=" art",
-                                         disable=as_json or None, file=sys.stderr, dynamic_ncols=True))
+                        bars.append(
+                            tqdm(
+                                total=total,
+                                initial=done,
+                                desc=f"{model} all passages",
+                                unit=" art",
+                                disable=as_json or None,
+                                file=sys.stderr,
+                                dynamic_ncols=True,
+                            )
+                        )
                     bars[-1].update(n)
 
                 try:
-                    st = archive.embed_staged(model, leads_only=leads_only, batch_size=batch_size,
-                                              on_leads=bars[0].update, on_rest=on_rest)
+                    st = archive.embed_staged(
+                        model, leads_only=leads_only, batch_size=batch_size, on_leads=bars[0].update, on_rest=on_rest
+                    )
                 finally:
                     for bar in bars:
                         bar.close()
-                summary = {"model": model, "lead_articles": st.lead_articles, "completed_articles": st.rest_articles,
-                           "passages": st.passages, "seconds": round(st.seconds, 2),
-                           "passages_per_second": round(st.passages_per_second, 1)}
-                text = (f"{model}: lead passages of {st.lead_articles} articles, all passages of "
-                        f"{st.rest_articles} articles ({st.passages} passages, {st.passages_per_second:.0f}/s)")
+                summary = {
+                    "model": model,
+                    "lead_articles": st.lead_articles,
+                    "completed_articles": st.rest_articles,
+                    "passages": st.passages,
+                    "seconds": round(st.seconds, 2),
+                    "passages_per_second": round(st.passages_per_second, 1),
+                }
+                text = (
+                    f"{model}: lead passages of {st.lead_articles} articles, all passages of "
+                    f"{st.rest_articles} articles ({st.passages} passages, {st.passages_per_second:.0f}/s)"
+                )
             else:
                 done = archive.vectors(model).count() if archive.vectors(model) else 0
-                bar = tqdm(total=total, initial=done, desc=f"embed {model}", unit=" art", disable=as_json or None,
-                           file=sys.stderr, dynamic_ncols=True)
+                bar = tqdm(
+                    total=total,
+                    initial=done,
+                    desc=f"embed {model}",
+                    unit=" art",
+                    disable=as_json or None,
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                )
                 try:
                     stats = archive.embed(model, progress=bar.update, batch_size=batch_size)
                 finally:
                     bar.close()
-                summary = {"model": model, "articles": stats.articles, "passages": stats.passages,
-                           "already_present": stats.skipped, "seconds": round(stats.seconds, 2),
-                           "passages_per_second": round(stats.passages_per_second, 1)}
-                text = (f"{model}: embedded {stats.articles} articles ({stats.passages} passages, "
-                        f"{stats.passages_per_second:.0f}/s); {stats.skipped} already had vectors")
+                summary = {
+                    "model": model,
+                    "articles": stats.articles,
+                    "passages": stats.passages,
+                    "already_present": stats.skipped,
+                    "seconds": round(stats.seconds, 2),
+                    "passages_per_second": round(stats.passages_per_second, 1),
+                }
+                text = (
+                    f"{model}: embedded {stats.articles} articles ({stats.passages} passages, "
+                    f"{stats.passages_per_second:.0f}/s); {stats.skipped} already had vectors"
+                )
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
@@ -398,8 +515,9 @@ def models_list(as_json):
     """Show the built-in models, whether they are built, and where."""
     from index.semantic.models import models_status
 
-    rows = [{"name": m.name, "built": m.built, "path": str(m.path), "size_bytes": m.size_bytes}
-            for m in models_status()]
+    rows = [
+        {"name": m.name, "built": m.built, "path": str(m.path), "size_bytes": m.size_bytes} for m in models_status()
+    ]
     if as_json:
         _echo_json(rows)
         return
@@ -416,8 +534,9 @@ def models_build(names):
 
     bad = [n for n in names if n not in BUILTIN_MODELS]
     if bad:
-        raise click.BadParameter(f"unknown model {bad[0]!r} (choose from {', '.join(BUILTIN_MODELS)})",
-                                 param_hint="NAMES")
+        raise click.BadParameter(
+            f"unknown model {bad[0]!r} (choose from {', '.join(BUILTIN_MODELS)})", param_hint="NAMES"
+        )
     try:
         paths = build_models(default_cache_dir(), names or BUILTIN_MODELS, progress=lambda m: click.echo(m, err=True))
     except ModelError as e:
@@ -442,18 +561,31 @@ def export(ctx, out_dir, fmt, model, as_json):
             model, stats = archive.export_opensearch(out_dir, model=model)
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
-    summary = {"format": fmt, "out_dir": str(out_dir), "documents": stats.documents, "with_vector": stats.with_vector,
-               "files": stats.files, "bytes": stats.bytes, "model": model}
+    summary = {
+        "format": fmt,
+        "out_dir": str(out_dir),
+        "documents": stats.documents,
+        "with_vector": stats.with_vector,
+        "files": stats.files,
+        "bytes": stats.bytes,
+        "model": model,
+    }
     if as_json:
         _echo_json(summary)
     else:
-        click.echo(f"wrote {stats.documents} documents ({stats.with_vector} with {model} vectors) in "
-                   f"{len(stats.files)} bulk files + mapping.json to {out_dir}")
+        click.echo(
+            f"wrote {stats.documents} documents ({stats.with_vector} with {model} vectors) in "
+            f"{len(stats.files)} bulk files + mapping.json to {out_dir}"
+        )
 
 
 @cli.command()
-@click.option("--vectors/--no-vectors", default=False, show_default=True,
-              help="Also drop and recompute every model's passage vectors.")
+@click.option(
+    "--vectors/--no-vectors",
+    default=False,
+    show_default=True,
+    help="Also drop and recompute every model's passage vectors.",
+)
 @NO_WAIT
 @click.pass_context
 def rebuild(ctx, vectors, no_wait):
@@ -464,8 +596,7 @@ def rebuild(ctx, vectors, no_wait):
     from tqdm import tqdm
 
     with open_archive(ctx, write=True, wait=not no_wait) as archive:
-        bar = tqdm(total=archive.store.count(), desc="keyword index", unit=" art", file=sys.stderr,
-                   dynamic_ncols=True)
+        bar = tqdm(total=archive.store.count(), desc="keyword index", unit=" art", file=sys.stderr, dynamic_ncols=True)
         n = archive.rebuild_keyword_index(progress=bar.update)
         bar.close()
         click.echo(f"keyword index ({archive.backend}): {n} articles")
@@ -479,8 +610,9 @@ def rebuild(ctx, vectors, no_wait):
             for model in archive.vector_models():
                 if model.endswith(LEAD_SUFFIX):
                     continue  # lead passages are recomputed with their model
-                bar = tqdm(total=archive.store.count(), desc=f"embed {model}", unit=" art", file=sys.stderr,
-                           dynamic_ncols=True)
+                bar = tqdm(
+                    total=archive.store.count(), desc=f"embed {model}", unit=" art", file=sys.stderr, dynamic_ncols=True
+                )
                 n = archive.rebuild_vectors(model, progress=bar.update)
                 bar.close()
                 click.echo(f"{model} vectors: {n} articles")
@@ -488,12 +620,20 @@ def rebuild(ctx, vectors, no_wait):
 
 @cli.command()
 @click.argument("question")
-@click.option("--level", type=LEVELS, help="Answer with regions at this level (default: what the question asks, "
-              "哪个县 → county, 哪个城市 → city, 哪个省 → province).")
+@click.option(
+    "--level",
+    type=LEVELS,
+    help="Answer with regions at this level (default: what the question asks, "
+    "哪个县 → county, 哪个城市 → city, 哪个省 → province).",
+)
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of regions.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, "
-                   "score, in_gazetteer, successor} (in_gazetteer false: an abolished or renamed county, as written).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, "
+    "score, in_gazetteer, successor} (in_gazetteer false: an abolished or renamed county, as written).",
+)
 @click.pass_context
 def who(ctx, question, level, k, as_json):
     """Which region's organisations did what QUESTION describes, with the evidence.
@@ -522,7 +662,9 @@ def who(ctx, question, level, k, as_json):
         return
     for n, a in enumerate(answers, 1):
         where = " › ".join([*a.parents, a.region])
-        unlisted = "" if a.in_gazetteer else "  [not in the gazetteer" + (f"; now {a.successor}" if a.successor else "") + "]"
+        unlisted = (
+            "" if a.in_gazetteer else "  [not in the gazetteer" + (f"; now {a.successor}" if a.successor else "") + "]"
+        )
         click.echo(f"{n}. {click.style(where, bold=True)} ({a.level}){unlisted}  score {a.score:.3f}")
         if a.org or a.program:
             click.echo(f"   {a.org}{'  ·  ' + a.program if a.program else ''}")
@@ -531,8 +673,12 @@ def who(ctx, question, level, k, as_json):
 
 
 @cli.command()
-@click.option("--type", "etype", type=click.Choice(["region", "org", "program", "figure", "person", "date"]),
-              help="Only this kind of entity.")
+@click.option(
+    "--type",
+    "etype",
+    type=click.Choice(["region", "org", "program", "figure", "person", "date"]),
+    help="Only this kind of entity.",
+)
 @click.option("--region", help="Only entities of articles about this place (and below it).")
 @click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
@@ -565,13 +711,23 @@ def _founder_papers() -> list[str]:
 @click.argument("system", type=click.Choice(["grrb", "grrb-legacy", "founder"]))
 @click.option("--from", "date_from", required=True, help="First issue date (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, help="Last issue date (YYYY-MM-DD), inclusive.")
-@click.option("--paper", type=click.Choice(_founder_papers()),
-              help="founder only: which paper (ldwb 劳动午报 — the default, zjgrrb 浙江工人日报, sxgrb 陕西工人报).")
+@click.option(
+    "--paper",
+    type=click.Choice(_founder_papers()),
+    help="founder only: which paper (ldwb 劳动午报 — the default, zjgrrb 浙江工人日报, sxgrb 陕西工人报).",
+)
 @click.option("--base-url", help="Crawl a mirror or test server instead of the paper's own site.")
-@click.option("--redis", "redis_url", help="Share the queue and duplicate filter through Redis (redis://host:6379/0) "
-              "so several crawler processes on several machines split the work.")
-@click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep crawl state here so an interrupted crawl resumes.")
+@click.option(
+    "--redis",
+    "redis_url",
+    help="Share the queue and duplicate filter through Redis (redis://host:6379/0) "
+    "so several crawler processes on several machines split the work.",
+)
+@click.option(
+    "--jobdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep crawl state here so an interrupted crawl resumes.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, with a verdict per day.")
 @NO_WAIT
 @click.pass_context
@@ -616,19 +772,31 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
 
     def on_progress(stats):
         bar.n = stats.pages_fetched
-        bar.set_postfix(articles=stats.article_pages, known=stats.skipped_known, errors=stats.error_count,
-                        refresh=False)
+        bar.set_postfix(
+            articles=stats.article_pages, known=stats.skipped_known, errors=stats.error_count, refresh=False
+        )
         bar.update(0)
 
     unreachable = ""
     with archive, archive.session(checkpoint=200) as session:
+
         def on_page(fp):
             session.add(parse_fetched_page(fp.body, fp.url, fp.encoding, fp.date, fp.page, fp.source))
 
         try:
-            stats = run_crawl(system, start, end, on_page, base_url=base_url, known_url=archive.has_url,
-                              jobdir=jobdir, redis_url=redis_url, settings=overrides, progress=on_progress,
-                              paper=paper)
+            stats = run_crawl(
+                system,
+                start,
+                end,
+                on_page,
+                base_url=base_url,
+                known_url=archive.has_url,
+                jobdir=jobdir,
+                redis_url=redis_url,
+                settings=overrides,
+                progress=on_progress,
+                paper=paper,
+            )
         except ValueError as e:
             raise click.ClickException(str(e)) from None
         except SiteUnreachable as e:
@@ -640,11 +808,15 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
         ctx.exit(EXIT_UNREACHABLE)
     report = session.report
     if as_json:
-        _echo_json({
-            **stats.as_dict(),
-            "articles": report.articles, "added": report.added, "duplicates": report.duplicates,
-            "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
-        })
+        _echo_json(
+            {
+                **stats.as_dict(),
+                "articles": report.articles,
+                "added": report.added,
+                "duplicates": report.duplicates,
+                "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
+            }
+        )
     else:
         click.echo(stats.summary())
         click.echo(report.summary())
@@ -658,8 +830,12 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but 127.0.0.1/localhost lets other machines read the archive.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but 127.0.0.1/localhost lets other machines read the archive.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
 @click.option("--no-warm", is_flag=True, help="Start at once and load the embedding model on the first query.")
 @click.option("--json", "as_json", is_flag=True, help="Print {url, index, articles} as one JSON line once listening.")
@@ -690,8 +866,10 @@ def serve(ctx, host, port, no_warm, as_json):
     url = f"http://{'[' + bound[0] + ']' if ':' in bound[0] else bound[0]}:{bound[1]}/"
     articles = app.state.live.articles()
     if as_json:
-        click.echo(json.dumps({"url": url, "index": str(app.state.live.root), "articles": articles},
-                              ensure_ascii=False), nl=True)
+        click.echo(
+            json.dumps({"url": url, "index": str(app.state.live.root), "articles": articles}, ensure_ascii=False),
+            nl=True,
+        )
     else:
         click.echo(f"serving {articles} articles from {app.state.live.root} at {url}  (Ctrl-C to stop)")
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -708,12 +886,20 @@ def serve(ctx, host, port, no_warm, as_json):
 @click.option("--until", help="Only cases reported on or before this date (YYYY-MM-DD).")
 @click.option("--program", help="Only cases whose program name contains this, e.g. 送学.")
 @click.option("-k", "k", type=click.IntRange(1, 10000), default=20, show_default=True, help="Number of cases.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON array of {id, region, level, parents, org, program, description, first_date, "
-                   "last_date, figures, articles: [{id, title, date, evidence}], score}.")
-@click.option("--csv", "as_csv", is_flag=True,
-              help="Write a spreadsheet (UTF-8 with BOM): one row per case with region path, organisation, "
-                   "program, first/last date, key figures, article count and first article title.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array of {id, region, level, parents, org, program, description, first_date, "
+    "last_date, figures, articles: [{id, title, date, evidence}], score}.",
+)
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Write a spreadsheet (UTF-8 with BOM): one row per case with region path, organisation, "
+    "program, first/last date, key figures, article count and first article title.",
+)
 @click.pass_context
 def cases(ctx, query, region, level, since, until, program, k, as_json, as_csv):
     """Best-practice cases: which organisation did what, where, when, with what result.
@@ -736,8 +922,15 @@ def cases(ctx, query, region, level, since, until, program, k, as_json, as_csv):
         raise click.UsageError("choose one of --json and --csv")
     with open_archive(ctx) as archive:
         try:
-            found = archive.cases(query, region=region, level=level, since=_iso_date(since, "--since"),
-                                  until=_iso_date(until, "--until"), program=program, k=k)
+            found = archive.cases(
+                query,
+                region=region,
+                level=level,
+                since=_iso_date(since, "--since"),
+                until=_iso_date(until, "--until"),
+                program=program,
+                k=k,
+            )
         except ArchiveError as e:
             raise click.ClickException(str(e)) from None
     if as_json:
@@ -752,8 +945,10 @@ def cases(ctx, query, region, level, since, until, program, k, as_json, as_csv):
     for n, c in enumerate(found, 1):
         when = " – ".join(dict.fromkeys(d for d in (c.first_date, c.last_date) if d)) or "undated"
         click.echo(f"{n:2d}. {click.style(c.program, bold=True)}  [{c.id}]  {' › '.join(c.region_path)}  {when}")
-        click.echo(f"    {c.org} · {len(c.articles)} article{'s' if len(c.articles) != 1 else ''}"
-                   + (f" · score {c.score:.3f}" if query else ""))
+        click.echo(
+            f"    {c.org} · {len(c.articles)} article{'s' if len(c.articles) != 1 else ''}"
+            + (f" · score {c.score:.3f}" if query else "")
+        )
         click.echo(f"    “{c.description}”")
         if c.figures:
             click.echo("    " + "；".join(figure_label(f) for f in c.figures[:5]))
@@ -779,7 +974,9 @@ def case_(ctx, case_id, as_json):
         return
     click.echo(click.style(c.program, bold=True) + f"  [{c.id}]")
     click.echo(f"{' › '.join(c.region_path)} ({c.level}) · {c.org}")
-    click.echo(f"{c.first_date or 'undated'}" + (f" – {c.last_date}" if c.last_date and c.last_date != c.first_date else ""))
+    click.echo(
+        f"{c.first_date or 'undated'}" + (f" – {c.last_date}" if c.last_date and c.last_date != c.first_date else "")
+    )
     click.echo(f"“{c.description}”")
     if c.figures:
         click.echo("figures:")

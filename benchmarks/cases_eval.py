@@ -13,6 +13,7 @@ the current rules and reports, for the judged cases it still produces unchanged:
 and every failure with its note; cases that are gone or changed need judging again.
 With no --index, the set is ingested into a temporary archive first (a few minutes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,12 +43,25 @@ def _line_of(origin: str) -> int | None:
 def case_record(case, origins: dict[str, str]) -> dict:
     """A case as the fixture keeps it, with empty judgments to fill in."""
     return {
-        "id": case.id, "region": " / ".join(case.region_path), "level": case.level, "org": case.org,
-        "program": case.program, "description": case.description,
-        "articles": [{"id": a.id, "line": _line_of(origins.get(a.id, "")), "date": a.date, "title": a.title,
-                      "evidence": a.evidence} for a in case.articles],
-        "figures": [{"text": f.text, "what": f.what, "article_id": f.article_id, "belongs": None}
-                    for f in case.figures],
+        "id": case.id,
+        "region": " / ".join(case.region_path),
+        "level": case.level,
+        "org": case.org,
+        "program": case.program,
+        "description": case.description,
+        "articles": [
+            {
+                "id": a.id,
+                "line": _line_of(origins.get(a.id, "")),
+                "date": a.date,
+                "title": a.title,
+                "evidence": a.evidence,
+            }
+            for a in case.articles
+        ],
+        "figures": [
+            {"text": f.text, "what": f.what, "article_id": f.article_id, "belongs": None} for f in case.figures
+        ],
         "region_org_right": None,
         "note": "",
     }
@@ -64,7 +78,8 @@ def compare(judged: list[dict], current: dict) -> dict:
             continue
         now = {f.text for f in c.figures}
         if (c.org, " / ".join(c.region_path), c.program) != (j["org"], j["region"], j["program"]) or not {
-                f["text"] for f in j["figures"]} <= now:
+            f["text"] for f in j["figures"]
+        } <= now:
             changed.append((j, c))
             continue
         unjudged_figures += len(now - {f["text"] for f in j["figures"]})
@@ -72,10 +87,16 @@ def compare(judged: list[dict], current: dict) -> dict:
     region_org = [j["region_org_right"] for j in same if j["region_org_right"] is not None]
     figures = [f["belongs"] for j in same for f in j["figures"] if f["belongs"] is not None]
     return {
-        "judged": len(judged), "unchanged": len(same), "changed": changed, "gone": gone,
-        "region_org": sum(region_org) / len(region_org) if region_org else None, "region_org_n": len(region_org),
-        "figures": sum(figures) / len(figures) if figures else None, "figures_n": len(figures),
-        "cases_with_figures": sum(1 for j in same if j["figures"]), "unjudged_figures": unjudged_figures,
+        "judged": len(judged),
+        "unchanged": len(same),
+        "changed": changed,
+        "gone": gone,
+        "region_org": sum(region_org) / len(region_org) if region_org else None,
+        "region_org_n": len(region_org),
+        "figures": sum(figures) / len(figures) if figures else None,
+        "figures_n": len(figures),
+        "cases_with_figures": sum(1 for j in same if j["figures"]),
+        "unjudged_figures": unjudged_figures,
         "same": same,
     }
 
@@ -104,8 +125,9 @@ def main() -> int:
     with Archive.open(root) as archive:
         t = time.perf_counter()
         n = archive.rebuild_cases()
-        print(f"cases rebuilt from the store: {n} in {time.perf_counter() - t:.1f} s "
-              f"({archive.store.count()} articles)")
+        print(
+            f"cases rebuilt from the store: {n} in {time.perf_counter() - t:.1f} s ({archive.store.count()} articles)"
+        )
         cases = archive.cases(k=10**9)
         origins = {sa.id: sa.article.origin for sa in archive.store.iter_articles()}
     if not args.index:
@@ -113,12 +135,19 @@ def main() -> int:
     by_level: dict[str, int] = {}
     for c in cases:
         by_level[c.level] = by_level.get(c.level, 0) + 1
-    print(f"{len(cases)} cases; by level {by_level}; with figures {sum(1 for c in cases if c.figures)}; "
-          f"reported by 2+ articles {sum(1 for c in cases if len(c.articles) > 1)}")
+    print(
+        f"{len(cases)} cases; by level {by_level}; with figures {sum(1 for c in cases if c.figures)}; "
+        f"reported by 2+ articles {sum(1 for c in cases if len(c.articles) > 1)}"
+    )
 
     if args.draw:
-        if args.fixture.exists() and not args.force and any(
-                json.loads(line).get("region_org_right") is not None for line in args.fixture.open(encoding="utf-8")):
+        if (
+            args.fixture.exists()
+            and not args.force
+            and any(
+                json.loads(line).get("region_org_right") is not None for line in args.fixture.open(encoding="utf-8")
+            )
+        ):
             print(f"{args.fixture} holds judgments; pass --force to replace them", file=sys.stderr)
             return 2
         sample = random.Random(SEED).sample(sorted(cases, key=lambda c: c.id), min(SAMPLE, len(cases)))
@@ -131,19 +160,25 @@ def main() -> int:
 
     judged = [json.loads(line) for line in args.fixture.open(encoding="utf-8") if line.strip()]
     r = compare(judged, {c.id: c for c in cases})
-    print(f"judged sample: {r['judged']} cases; unchanged now: {r['unchanged']}; changed: {len(r['changed'])}; "
-          f"gone: {len(r['gone'])}")
+    print(
+        f"judged sample: {r['judged']} cases; unchanged now: {r['unchanged']}; changed: {len(r['changed'])}; "
+        f"gone: {len(r['gone'])}"
+    )
     ok = True
     if r["region_org"] is not None:
         met = r["region_org"] >= TARGET_REGION_ORG
         ok &= met
-        print(f"region and organisation right: {r['region_org']:.2f} of {r['region_org_n']} cases "
-              f"(target {TARGET_REGION_ORG}: {'met' if met else 'MISSED'})")
+        print(
+            f"region and organisation right: {r['region_org']:.2f} of {r['region_org_n']} cases "
+            f"(target {TARGET_REGION_ORG}: {'met' if met else 'MISSED'})"
+        )
     if r["figures"] is not None:
         met = r["figures"] >= TARGET_FIGURES
         ok &= met
-        print(f"figure belongs to its case: {r['figures']:.2f} of {r['figures_n']} figures in "
-              f"{r['cases_with_figures']} cases (target {TARGET_FIGURES}: {'met' if met else 'MISSED'})")
+        print(
+            f"figure belongs to its case: {r['figures']:.2f} of {r['figures_n']} figures in "
+            f"{r['cases_with_figures']} cases (target {TARGET_FIGURES}: {'met' if met else 'MISSED'})"
+        )
     if r["unjudged_figures"]:
         print(f"  {r['unjudged_figures']} figures attached since the judging are not judged")
     for j in r["same"]:
@@ -151,8 +186,10 @@ def main() -> int:
             print(f"  wrong region/organisation [{j['id']}] {j['org']} · {j['program']}: {j['note']}")
         for f in j["figures"]:
             if f["belongs"] is False:
-                print(f"  figure not this case's [{j['id']}] {j['program']}: {f['text']} ({f['what']})"
-                      + (f" — {f['note']}" if f.get("note") else ""))
+                print(
+                    f"  figure not this case's [{j['id']}] {j['program']}: {f['text']} ({f['what']})"
+                    + (f" — {f['note']}" if f.get("note") else "")
+                )
     for j, c in r["changed"]:
         print(f"  changed, judge again [{j['id']}] {j['org']} · {j['program']} -> {c.org} · {c.program}")
     for j in r["gone"]:

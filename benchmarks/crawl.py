@@ -20,6 +20,7 @@ process) per case of the hostile site (tests/fixtures/sites/hostile.py) — a 10
 with and without Content-Length, a gzip bomb, a query-string loop, an endless chain of new
 pages, a slow drip — against a baseline crawl of one good page on the same server.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,9 @@ from tests.fixtures.sites.make_sites import build_sites  # noqa: E402
 def start_server(root: Path, delay: float) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fixtures.sites.server", str(root), "--delay", str(delay)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     base = proc.stdout.readline().strip()
     if not base.startswith("http://"):
@@ -73,8 +76,10 @@ HOSTILE_CASES = [
 def hostile() -> None:
     import re
 
-    print(f"hostile site, one crawl per case (crawler.run in a child process, DOWNLOAD_TIMEOUT 5 s, "
-          f"day budget {__import__('crawler.settings', fromlist=['x']).CRAWL_DAY_BUDGET})")
+    print(
+        f"hostile site, one crawl per case (crawler.run in a child process, DOWNLOAD_TIMEOUT 5 s, "
+        f"day budget {__import__('crawler.settings', fromlist=['x']).CRAWL_DAY_BUDGET})"
+    )
     print(f"  {'case':30} {'peak RSS':>9} {'× base':>7} {'time':>7}  outcome")
     baseline_kb = None
     for label, only in HOSTILE_CASES:
@@ -84,10 +89,32 @@ def hostile() -> None:
         try:
             t0 = time.perf_counter()
             run = subprocess.run(
-                [sys.executable, "-c", _PEAK_RSS, "crawler.run", "founder", "--paper", "ldwb", "--from", "2023-04-03",
-                 "--to", "2023-04-03", "--base-url", base, "--local", "--out", "/dev/null",
-                 "-s", "DOWNLOAD_TIMEOUT=5", "-s", "LOG_LEVEL=ERROR"],
-                cwd=ROOT, capture_output=True, text=True, timeout=600,
+                [
+                    sys.executable,
+                    "-c",
+                    _PEAK_RSS,
+                    "crawler.run",
+                    "founder",
+                    "--paper",
+                    "ldwb",
+                    "--from",
+                    "2023-04-03",
+                    "--to",
+                    "2023-04-03",
+                    "--base-url",
+                    base,
+                    "--local",
+                    "--out",
+                    "/dev/null",
+                    "-s",
+                    "DOWNLOAD_TIMEOUT=5",
+                    "-s",
+                    "LOG_LEVEL=ERROR",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=600,
             )
             elapsed = time.perf_counter() - t0
         finally:
@@ -98,8 +125,10 @@ def hostile() -> None:
         baseline_kb = baseline_kb or kb
         summary = next((line for line in run.stderr.splitlines() if line.startswith("founder")), run.stderr[-200:])
         outcome = re.search(r"(\d+ articles).*errors: ([^;]*)", summary)
-        print(f"  {label:30} {kb / 1024:7.0f}MB {kb / baseline_kb:6.2f}× {elapsed:6.1f}s  "
-              f"{outcome.group(1) + ', errors: ' + outcome.group(2) if outcome else summary} (exit {run.returncode})")
+        print(
+            f"  {label:30} {kb / 1024:7.0f}MB {kb / baseline_kb:6.2f}× {elapsed:6.1f}s  "
+            f"{outcome.group(1) + ', errors: ' + outcome.group(2) if outcome else summary} (exit {run.returncode})"
+        )
 
 
 def main() -> None:
@@ -135,9 +164,13 @@ def main() -> None:
             base_stats = crawl(args.system, first, last, fetched.append, base_url=base, settings=LOCAL_SERVER_OVERRIDES)
             fetch_s = time.perf_counter() - t0
             fetch_rate = base_stats.pages_fetched / fetch_s
-            print(f"{args.system}: {n_expected} articles over {args.days} days × {args.pages} pages; server delay {args.delay}s")
-            print(f"  1. fetch only        : {base_stats.pages_fetched} pages in {fetch_s:.2f}s = "
-                  f"{fetch_rate:.1f} pages/s ({len(fetched) / fetch_s:.1f} articles/s)  [baseline]")
+            print(
+                f"{args.system}: {n_expected} articles over {args.days} days × {args.pages} pages; server delay {args.delay}s"
+            )
+            print(
+                f"  1. fetch only        : {base_stats.pages_fetched} pages in {fetch_s:.2f}s = "
+                f"{fetch_rate:.1f} pages/s ({len(fetched) / fetch_s:.1f} articles/s)  [baseline]"
+            )
             if len(fetched) != n_expected:
                 print(f"     note: {len(fetched)} of {n_expected} articles delivered ({base_stats.summary()})")
             if parse_fetched_page is None:
@@ -150,8 +183,10 @@ def main() -> None:
                 problems += not hasattr(result, "title")
             parse_s = time.perf_counter() - t0
             parse_rate = len(fetched) / parse_s
-            print(f"  2. callback alone    : {len(fetched)} pages in {parse_s:.2f}s = {parse_rate:.1f} pages/s "
-                  f"({problems} LoadProblems)")
+            print(
+                f"  2. callback alone    : {len(fetched)} pages in {parse_s:.2f}s = {parse_rate:.1f} pages/s "
+                f"({problems} LoadProblems)"
+            )
 
             parsed = 0
 
@@ -164,12 +199,16 @@ def main() -> None:
             both_stats = crawl(args.system, first, last, on_page, base_url=base, settings=LOCAL_SERVER_OVERRIDES)
             both_s = time.perf_counter() - t0
             both_rate = both_stats.pages_fetched / both_s
-            print(f"  3. fetch + callback  : {both_stats.pages_fetched} pages in {both_s:.2f}s = "
-                  f"{both_rate:.1f} pages/s  (×{both_rate / fetch_rate:.2f} of baseline)")
+            print(
+                f"  3. fetch + callback  : {both_stats.pages_fetched} pages in {both_s:.2f}s = "
+                f"{both_rate:.1f} pages/s  (×{both_rate / fetch_rate:.2f} of baseline)"
+            )
             article_fetch_rate = len(fetched) / fetch_s
             slower = "callback (parse_fetched_page)" if parse_rate < article_fetch_rate else "fetch"
-            print(f"  bottleneck: {slower} — articles/s fetched {article_fetch_rate:.1f} vs parsed {parse_rate:.1f} "
-                  f"(callback takes {parse_s / fetch_s:.0%} of the fetch time)")
+            print(
+                f"  bottleneck: {slower} — articles/s fetched {article_fetch_rate:.1f} vs parsed {parse_rate:.1f} "
+                f"(callback takes {parse_s / fetch_s:.0%} of the fetch time)"
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -18,6 +18,7 @@ printed too), then times 100 fixed queries (top 10, no filters on 90 of them,
 a date range on 10) over --rounds rounds after one warm-up round. Query time is the
 backend's search() alone (parsing is shared and excluded). Ratios are Whoosh/tantivy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,14 +48,24 @@ from pipeline.segment import query_terms  # noqa: E402
 REAL_SIZE = 10294
 # Queries a union-news researcher would type, then 90 drawn from real headlines.
 HAND_QUERIES = [
-    "工会 职工", "劳动模范", "农民工 工资", '"一带一路"', "脱贫攻坚 扶贫", "疫情防控 复工复产",
-    "工匠精神", "职工 权益 保障", "2019年 经济 增长", "习近平 会见",
+    "工会 职工",
+    "劳动模范",
+    "农民工 工资",
+    '"一带一路"',
+    "脱贫攻坚 扶贫",
+    "疫情防控 复工复产",
+    "工匠精神",
+    "职工 权益 保障",
+    "2019年 经济 增长",
+    "习近平 会见",
 ]
 
 
 def to_keyword_doc(r: dict) -> KeywordDoc:
     kicker = " ".join(x for x in (r.get("kicker"), r.get("subtitle")) if x)
-    return KeywordDoc(r["id"], r.get("title") or "", kicker, r.get("text") or "", r.get("date"), r.get("source") or "", ())
+    return KeywordDoc(
+        r["id"], r.get("title") or "", kicker, r.get("text") or "", r.get("date"), r.get("source") or "", ()
+    )
 
 
 def corpus_factory(size: int) -> Callable[[], Iterator[KeywordDoc]]:
@@ -227,9 +238,19 @@ def bench_size(size: int, args, queries, workdir: Path) -> list[Run]:
         if seg_s is None:  # segmentation ran in the workers; the main process fed the engine
             seg_s = kids1 - kids0
         ix = TantivyIndex(path) if backend != "whoosh" else WhooshIndex(path)
-        run = Run(label, backend, ix.count(), build_s, (self1 - self0) + (kids1 - kids0), os.getloadavg()[0], seg_s,
-                  dir_bytes(path))
-        print(f"[{label}] {backend}: {run.docs} docs in {build_s:.1f} s; timing queries ...", file=sys.stderr, flush=True)
+        run = Run(
+            label,
+            backend,
+            ix.count(),
+            build_s,
+            (self1 - self0) + (kids1 - kids0),
+            os.getloadavg()[0],
+            seg_s,
+            dir_bytes(path),
+        )
+        print(
+            f"[{label}] {backend}: {run.docs} docs in {build_s:.1f} s; timing queries ...", file=sys.stderr, flush=True
+        )
         run.p50_ms, run.p95_ms, run.top10 = time_queries(ix, queries, args.rounds)
         ix.close()
         runs.append(run)
@@ -335,8 +356,10 @@ def bench_vectors(n: int, n_queries: int = 200, seed: int = 11) -> list[str]:
     embed_s = time.perf_counter() - t
     qv = enc.encode_queries(queries)
     limit_blas_threads()  # as the search path does: one BLAS thread, no spin-waiting helpers
-    lines = [f"vectors: {len(paragraphs)} paragraphs x {matrix.shape[1]} d (static model, embedded in {embed_s:.0f} s, "
-             f"{matrix.nbytes / 1e6:.0f} MB float32), {len(queries)} headline queries, top 10"]
+    lines = [
+        f"vectors: {len(paragraphs)} paragraphs x {matrix.shape[1]} d (static model, embedded in {embed_s:.0f} s, "
+        f"{matrix.nbytes / 1e6:.0f} MB float32), {len(queries)} headline queries, top 10"
+    ]
 
     def timed(fn):
         times, results = [], []
@@ -365,8 +388,10 @@ def bench_vectors(n: int, n_queries: int = 200, seed: int = 11) -> list[str]:
             index.expansion_search = ef
             found, p50, p95 = timed(lambda q, index=index: set(index.search(q, 10).keys.tolist()))
             recall = statistics.mean(len(f & g) / 10 for f, g in zip(found, truth))
-            lines.append(f"  usearch {dtype} M={connectivity:<2} ef={ef:<4} recall@10 {recall:.3f}  p50 {p50:6.2f} ms  "
-                         f"p95 {p95:6.2f} ms  (build {build_s:.0f} s on 2 threads, {size_mb:.0f} MB)")
+            lines.append(
+                f"  usearch {dtype} M={connectivity:<2} ef={ef:<4} recall@10 {recall:.3f}  p50 {p50:6.2f} ms  "
+                f"p95 {p95:6.2f} ms  (build {build_s:.0f} s on 2 threads, {size_mb:.0f} MB)"
+            )
     return lines
 
 
@@ -398,22 +423,38 @@ def report(runs: list[Run]) -> list[str]:
             )
         for name, r in by.items():
             if name.startswith("tantivy-") and t:
-                lines.append(f"{c}: {name} builds x{t.build_s / r.build_s:.2f} faster than tantivy (1 process), "
-                             f"using x{r.build_cpu_s / t.build_cpu_s:.2f} the CPU; "
-                             f"{agreement(t, r)}")
+                lines.append(
+                    f"{c}: {name} builds x{t.build_s / r.build_s:.2f} faster than tantivy (1 process), "
+                    f"using x{r.build_cpu_s / t.build_cpu_s:.2f} the CPU; "
+                    f"{agreement(t, r)}"
+                )
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default=f"{REAL_SIZE},100000", help="comma-separated corpus sizes")
-    ap.add_argument("--skip-whoosh-above", type=int, default=10**9, metavar="N", help="build Whoosh only for sizes <= N")
-    ap.add_argument("--processes", type=int, default=2, help="also build tantivy with this many segmentation workers (1 = off)")
-    ap.add_argument("--skip-parallel-above", type=int, default=10**9, metavar="N", help="build tantivy-Np only for sizes <= N")
+    ap.add_argument(
+        "--skip-whoosh-above", type=int, default=10**9, metavar="N", help="build Whoosh only for sizes <= N"
+    )
+    ap.add_argument(
+        "--processes", type=int, default=2, help="also build tantivy with this many segmentation workers (1 = off)"
+    )
+    ap.add_argument(
+        "--skip-parallel-above", type=int, default=10**9, metavar="N", help="build tantivy-Np only for sizes <= N"
+    )
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds over the query list")
-    ap.add_argument("--segmenters", type=int, default=0, metavar="N", help="also compare jieba/jieba-fast/rjieba on N bodies")
-    ap.add_argument("--vectors", type=int, default=0, metavar="N", help="also compare exact vs usearch search on N paragraph vectors")
+    ap.add_argument(
+        "--segmenters", type=int, default=0, metavar="N", help="also compare jieba/jieba-fast/rjieba on N bodies"
+    )
+    ap.add_argument(
+        "--vectors",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compare exact vs usearch search on N paragraph vectors",
+    )
     ap.add_argument("--workdir", type=Path, help="where indexes are built (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the built indexes")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
@@ -428,8 +469,11 @@ def main(argv: list[str] | None = None) -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="engines-"))
     workdir.mkdir(parents=True, exist_ok=True)
     queries = [(parse_query(q), f) for q, f in fixed_queries(args.queries)]
-    print(f"# engines benchmark: sizes {sizes}, Whoosh up to {args.skip_whoosh_above}, {len(queries)} queries x "
-          f"{args.rounds} rounds, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"# engines benchmark: sizes {sizes}, Whoosh up to {args.skip_whoosh_above}, {len(queries)} queries x "
+        f"{args.rounds} rounds, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     runs: list[Run] = []
     for size in sizes:
         runs += bench_size(size, args, queries, workdir)

@@ -11,6 +11,7 @@ in the same process on the same data, because this machine's speed varies run to
   - cases baseline: the same ingest again with the case index switched off.
 Targets: whole set < 180 s, keyword p95 < 100 ms, building cases adds <= 15% to ingest.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,16 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--keep", type=Path, default=None, help="build the archive here and keep it")
     ap.add_argument("--no-embed", action="store_true", help="keyword index only (no static vectors at ingest)")
-    ap.add_argument("--skip-cases-baseline", action="store_true",
-                    help="skip the second ingest without cases (the baseline of the cases' cost)")
-    ap.add_argument("--skip-baselines", action="store_true",
-                    help="skip the in-process baselines (for big corpora: they hold every text in memory)")
+    ap.add_argument(
+        "--skip-cases-baseline",
+        action="store_true",
+        help="skip the second ingest without cases (the baseline of the cases' cost)",
+    )
+    ap.add_argument(
+        "--skip-baselines",
+        action="store_true",
+        help="skip the in-process baselines (for big corpora: they hold every text in memory)",
+    )
     args = ap.parse_args()
 
     from index.archive import Archive
@@ -133,30 +140,44 @@ def main() -> None:
 
     import resource
 
-    print(f"corpus: {data.name}; backend {args.backend}, workers {args.workers}; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB")
-    print(f"ingest: {ingest_s:.1f} s = {report.added / ingest_s:.0f} articles/s "
-          f"({report.added} added, {report.duplicates} duplicates, {len(report.problems)} problems)")
+    print(
+        f"corpus: {data.name}; backend {args.backend}, workers {args.workers}; "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB"
+    )
+    print(
+        f"ingest: {ingest_s:.1f} s = {report.added / ingest_s:.0f} articles/s "
+        f"({report.added} added, {report.duplicates} duplicates, {len(report.problems)} problems)"
+    )
     if plain_s:
-        print(f"  cases: {n_cases} built during ingest ({case_s:.1f} s inside it); the same ingest without cases "
-              f"{plain_s:.1f} s -> cases add {100 * (ingest_s / plain_s - 1):+.1f}% (target <= 15%: "
-              f"{'met' if ingest_s / plain_s <= 1.15 else 'MISSED'})")
+        print(
+            f"  cases: {n_cases} built during ingest ({case_s:.1f} s inside it); the same ingest without cases "
+            f"{plain_s:.1f} s -> cases add {100 * (ingest_s / plain_s - 1):+.1f}% (target <= 15%: "
+            f"{'met' if ingest_s / plain_s <= 1.15 else 'MISSED'})"
+        )
     if seg_s:
         n_chars = sum(map(len, texts))
-        print(f"  baseline jieba segmentation alone, 1 process: {seg_s:.1f} s ({n_chars / seg_s / 1e3:.0f} k chars/s)"
-              f" -> ingest/segmentation = {ingest_s / seg_s:.2f}x")
+        print(
+            f"  baseline jieba segmentation alone, 1 process: {seg_s:.1f} s ({n_chars / seg_s / 1e3:.0f} k chars/s)"
+            f" -> ingest/segmentation = {ingest_s / seg_s:.2f}x"
+        )
     if ent_s:
         print(f"  entity extraction alone, 1 process: {ent_s:.1f} s = {ent_s / seg_s:.2f}x segmentation")
-    print(f"keyword query (100 fixed, top-10, incl. snippets): p50 {percentile(lat, 50):.1f} ms, "
-          f"p95 {percentile(lat, 95):.1f} ms")
+    print(
+        f"keyword query (100 fixed, top-10, incl. snippets): p50 {percentile(lat, 50):.1f} ms, "
+        f"p95 {percentile(lat, 95):.1f} ms"
+    )
     if hyb:
         print(f"hybrid query ({model} vectors): p50 {percentile(hyb, 50):.1f} ms, p95 {percentile(hyb, 95):.1f} ms")
     if scan:
-        print(f"  baseline substring scan: p50 {percentile(scan, 50):.1f} ms, p95 {percentile(scan, 95):.1f} ms"
-              f" -> index/scan p95 = {percentile(lat, 95) / percentile(scan, 95):.2f}x")
+        print(
+            f"  baseline substring scan: p50 {percentile(scan, 50):.1f} ms, p95 {percentile(scan, 95):.1f} ms"
+            f" -> index/scan p95 = {percentile(lat, 95) / percentile(scan, 95):.2f}x"
+        )
     print(f"keyword index size: {kw_size / 1e6:.1f} MB")
-    print(f"targets: ingest < 180 s: {'met' if ingest_s < 180 else 'MISSED'}; "
-          f"p95 < 100 ms: {'met' if percentile(lat, 95) < 100 else 'MISSED'}")
+    print(
+        f"targets: ingest < 180 s: {'met' if ingest_s < 180 else 'MISSED'}; "
+        f"p95 < 100 ms: {'met' if percentile(lat, 95) < 100 else 'MISSED'}"
+    )
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -10,6 +10,7 @@ generator, so a 1,000,000-article corpus costs no more memory than a 100-article
 
     python benchmarks/make_corpus.py --n 100000 --out /tmp/rmrb-100k.jsonl
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,15 +64,24 @@ def load_pool(path: Path = PEOPLES_DAILY) -> tuple[list[Template], list[str]]:
         if not paras:
             continue  # photo-only items: nothing to recombine
         paragraphs.extend(paras)
-        templates.append(Template(r.get("title") or "", r.get("kicker") or "", r.get("subtitle") or "",
-                                  r.get("date"), r.get("source") or "", len(paras)))
+        templates.append(
+            Template(
+                r.get("title") or "",
+                r.get("kicker") or "",
+                r.get("subtitle") or "",
+                r.get("date"),
+                r.get("source") or "",
+                len(paras),
+            )
+        )
     if not templates:
         raise SystemExit(f"{path}: no articles with text")
     return templates, paragraphs
 
 
-def make_corpus(n: int, seed: int = DEFAULT_SEED, path: Path = PEOPLES_DAILY,
-                pool: tuple[list[Template], list[str]] | None = None) -> Iterator[dict]:
+def make_corpus(
+    n: int, seed: int = DEFAULT_SEED, path: Path = PEOPLES_DAILY, pool: tuple[list[Template], list[str]] | None = None
+) -> Iterator[dict]:
     """``n`` recombined articles in the source's JSON shape (id, title, kicker, subtitle, text, date, source).
 
     ``pool`` (from load_pool) skips re-reading the source, e.g. when timing only the consumer."""

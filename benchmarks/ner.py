@@ -7,6 +7,7 @@
 Scores are exact-span micro precision/recall/F1 per type (LOC, ORG, PER). Speed is characters
 per second over the same sentences, measured in this run for all three systems.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -144,8 +145,15 @@ def ingest_overhead(n_articles: int) -> None:
             if i >= n_articles:
                 break
             d = json.loads(line)
-            articles.append(Article(title=d["title"] or "", body=d["text"] or "", kicker=d.get("kicker") or "",
-                                    subtitle=d.get("subtitle") or "", date=d.get("date")))
+            articles.append(
+                Article(
+                    title=d["title"] or "",
+                    body=d["text"] or "",
+                    kicker=d.get("kicker") or "",
+                    subtitle=d.get("subtitle") or "",
+                    date=d.get("date"),
+                )
+            )
     chars = sum(len(a.title) + len(a.body) + len(a.kicker) + len(a.subtitle) for a in articles)
     segment("预热")
     extract_entities(articles[0])
@@ -159,8 +167,10 @@ def ingest_overhead(n_articles: int) -> None:
         t = time.perf_counter()
         n = sum(len(extract_entities(a, statistical=mode)) for a in articles)
         ent = time.perf_counter() - t
-        print(f"  extract_entities(statistical={mode!r}): {chars / ent:,.0f} chars/s, "
-              f"{ent / seg:.2f}x segmentation time, {n:,} mentions")
+        print(
+            f"  extract_entities(statistical={mode!r}): {chars / ent:,.0f} chars/s, "
+            f"{ent / seg:.2f}x segmentation time, {n:,} mentions"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,9 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.bio is not None and not args.bio.is_file():
         print(f"error: --bio {args.bio}: no such file", file=sys.stderr)
         return 2
-    sets = [(str(args.bio), read_bio(args.bio))] if args.bio else [
-        ("sample (tuned on)", read_inline(SAMPLE)), ("held-out sample", read_inline(HELDOUT)),
-        ("both", read_inline(SAMPLE) + read_inline(HELDOUT))]
+    sets = (
+        [(str(args.bio), read_bio(args.bio))]
+        if args.bio
+        else [
+            ("sample (tuned on)", read_inline(SAMPLE)),
+            ("held-out sample", read_inline(HELDOUT)),
+            ("both", read_inline(SAMPLE) + read_inline(HELDOUT)),
+        ]
+    )
     systems = [
         ("combined (rules+gazetteer+LAC)", combined_spans),
         ("rules+gazetteer only", rules_spans),
@@ -182,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for set_name, sentences in sets:
         n_gold = {t: sum(1 for _, g in sentences for x in g if x[2] == t) for t in TYPES}
-        print(f"\n{set_name}: {len(sentences)} sentences, {sum(len(s) for s, _ in sentences):,} chars; gold "
-              + ", ".join(f"{t} {n_gold[t]}" for t in TYPES))
+        print(
+            f"\n{set_name}: {len(sentences)} sentences, {sum(len(s) for s, _ in sentences):,} chars; gold "
+            + ", ".join(f"{t} {n_gold[t]}" for t in TYPES)
+        )
         print(f"{'system':32} " + " ".join(f"{t + ' P/R/F1':>20}" for t in TYPES) + f" {'chars/s':>10}")
         for name, system in systems:
             counts, speed = score(system, sentences)

@@ -14,6 +14,7 @@ and reports the CPU ratio of the 4·S page to the S page (4.0 is linear).
     python benchmarks/oversized.py                       # S=2.5, R=50, F=5000
     python benchmarks/oversized.py --page-mb 1 --files 500 --record-mb 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,7 +65,7 @@ def write_files(folder: Path, n: int) -> None:
     for i in range(n):
         p = pages[i % len(pages)]
         start = (i * 2000) % max(1, len(p) - 3000)
-        (folder / f"p{i:05d}.txt").write_text(_unique(p[start:start + 3000], i), encoding="utf-8")
+        (folder / f"p{i:05d}.txt").write_text(_unique(p[start : start + 3000], i), encoding="utf-8")
 
 
 def _tree(pid: int) -> list[int]:
@@ -97,8 +98,13 @@ def measure(args: list[str]) -> dict:
     """Run the CLI; peak tree RSS/PSS (MB), CPU and wall seconds, exit code, JSON summary."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(REPO / "search_cli.py"), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "search_cli.py"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     peak_rss = peak_pss = 0
     while proc.poll() is None:
         mems = [_rss_pss(p) for p in _tree(proc.pid)]
@@ -112,10 +118,16 @@ def measure(args: list[str]) -> dict:
         summary = json.loads(out)
     except ValueError:
         summary = {}
-    return {"exit": proc.returncode, "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(cpu, 1),
-            "peak_tree_rss_mb": peak_rss // 1024, "peak_tree_pss_mb": peak_pss // 1024,
-            "articles": summary.get("articles"), "skipped": [s["reason"] for s in summary.get("skipped", [])][:3],
-            "traceback": "Traceback" in err}
+    return {
+        "exit": proc.returncode,
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "cpu_s": round(cpu, 1),
+        "peak_tree_rss_mb": peak_rss // 1024,
+        "peak_tree_pss_mb": peak_pss // 1024,
+        "articles": summary.get("articles"),
+        "skipped": [s["reason"] for s in summary.get("skipped", [])][:3],
+        "traceback": "Traceback" in err,
+    }
 
 
 def main() -> None:
@@ -131,14 +143,17 @@ def main() -> None:
         t = Path(tmp)
         for name, mb in (("page_S", a.page_mb), ("page_4S", 4 * a.page_mb)):
             write_page(t / f"{name}.txt", mb)
-            results[f"{name} ({mb:g} MB)"] = measure(["--index", str(t / f"idx_{name}"), "ingest", *embed, "--json",
-                                                       str(t / f"{name}.txt")])
+            results[f"{name} ({mb:g} MB)"] = measure(
+                ["--index", str(t / f"idx_{name}"), "ingest", *embed, "--json", str(t / f"{name}.txt")]
+            )
         write_record(t / "record.jsonl", a.record_mb)
         results[f"one {a.record_mb:g} MB JSONL record"] = measure(
-            ["--index", str(t / "idx_rec"), "ingest", *embed, "--json", str(t / "record.jsonl")])
+            ["--index", str(t / "idx_rec"), "ingest", *embed, "--json", str(t / "record.jsonl")]
+        )
         write_files(t / "files", a.files)
-        results[f"{a.files} small files"] = measure(["--index", str(t / "idx_files"), "ingest", *embed, "--json",
-                                                     str(t / "files")])
+        results[f"{a.files} small files"] = measure(
+            ["--index", str(t / "idx_files"), "ingest", *embed, "--json", str(t / "files")]
+        )
     for name, r in results.items():
         print(f"{name:28} {json.dumps(r, ensure_ascii=False)}")
     small, big = (results[k]["cpu_s"] for k in list(results)[:2])

@@ -13,6 +13,7 @@ Used by benchmarks/retrieval.py; runnable alone:
   passages of People's Daily articles, with the CPU-minutes the 10,294 articles would take.
   The machine is shared: compare ratios and CPU seconds, not wall times across runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,10 @@ def _score(archive, cases: list[dict], mode: str, model: str | None) -> dict[str
         urls = [r.url for r in archive.search(c["query"], k=10, mode=mode, model=model)]
         rank = urls.index(c["url"]) + 1 if c["url"] in urls else None
         per[c["split"]].append((1.0 if rank and rank <= 5 else 0.0, 1.0 / rank if rank else 0.0))
-    return {split: {"success@5": float(np.mean([a for a, _ in xs])), "MRR@10": float(np.mean([b for _, b in xs]))}
-            for split, xs in per.items()}
+    return {
+        split: {"success@5": float(np.mean([a for a, _ in xs])), "MRR@10": float(np.mean([b for _, b in xs]))}
+        for split, xs in per.items()
+    }
 
 
 def union_pages_eval(models: list[str]) -> dict:
@@ -80,13 +83,17 @@ def union_pages_eval(models: list[str]) -> dict:
     path = build_union_archive(models)
     out: dict = {"systems": {}, "title_boost": {}, "keyword_weight": {}}
     n_dev = sum(c["split"] == "dev" for c in cases)
-    print(f"\nunion-news pages (100 articles, README ingest + e5 vectors): {len(cases)} paraphrase questions, "
-          f"{n_dev} dev / {len(cases) - n_dev} held out")
+    print(
+        f"\nunion-news pages (100 articles, README ingest + e5 vectors): {len(cases)} paraphrase questions, "
+        f"{n_dev} dev / {len(cases) - n_dev} held out"
+    )
     print(f"  {'system':<34}{'dev s@5':>9}{'dev MRR':>9}{'held s@5':>10}{'held MRR':>10}")
 
     def row(name: str, r: dict) -> None:
-        print(f"  {name:<34}{r['dev']['success@5']:>9.2f}{r['dev']['MRR@10']:>9.3f}"
-              f"{r['heldout']['success@5']:>10.2f}{r['heldout']['MRR@10']:>10.3f}")
+        print(
+            f"  {name:<34}{r['dev']['success@5']:>9.2f}{r['dev']['MRR@10']:>9.3f}"
+            f"{r['heldout']['success@5']:>10.2f}{r['heldout']['MRR@10']:>10.3f}"
+        )
 
     with Archive.open(path) as ar:
         systems = [("keyword", "keyword", None)]
@@ -101,7 +108,9 @@ def union_pages_eval(models: list[str]) -> dict:
         try:
             for tb in TITLE_BOOSTS:
                 base.FIELD_BOOSTS.update(title=tb, kicker=max(1.0, tb / 2))
-                for name, mode, model in [("keyword", "keyword", None)] + ([("hybrid " + e5, "hybrid", e5)] if e5 else []):
+                for name, mode, model in [("keyword", "keyword", None)] + (
+                    [("hybrid " + e5, "hybrid", e5)] if e5 else []
+                ):
                     out["title_boost"][f"{tb:g} {name}"] = r = _score(ar, cases, mode, model)
                     row(f"title {tb:g}: {name}", r)
         finally:
@@ -164,16 +173,22 @@ def speed_report(repeats: int = 2) -> dict:
     out: dict = {"load": {}, "cli": {}, "embed": {}}
     load = os.getloadavg()[0]
     print(f"\nspeed in fresh processes ({os.cpu_count()} cores, load average {load:.1f}; best of {repeats})")
-    for name, label in (("torch", "e5-small via torch (before)"), ("e5-small", "e5-small ONNX fp32"),
-                        ("e5-small-int8", "e5-small-int8 ONNX"), ("static", "static")):
+    for name, label in (
+        ("torch", "e5-small via torch (before)"),
+        ("e5-small", "e5-small ONNX fp32"),
+        ("e5-small-int8", "e5-small-int8 ONNX"),
+        ("static", "static"),
+    ):
         runs = []
         for _ in range(repeats):
             _, _, stdout = _child([sys.executable, "-c", _LOAD.format(root=str(ROOT), name=name)])
             runs.append(json.loads(stdout.strip().splitlines()[-1]))
         best = min(runs, key=lambda r: r["cpu"])
         out["load"][name] = best
-        print(f"  load + first query, {label:<28} CPU {best['cpu']:5.2f} s  wall {best['wall']:5.2f} s"
-              f"  (torch imported: {best['torch']})")
+        print(
+            f"  load + first query, {label:<28} CPU {best['cpu']:5.2f} s  wall {best['wall']:5.2f} s"
+            f"  (torch imported: {best['torch']})"
+        )
     base = out["load"]["torch"]["cpu"]
     for name in ("e5-small", "e5-small-int8"):
         print(f"  {name}: {base / out['load'][name]['cpu']:.1f}x less CPU to load than through torch")
@@ -195,24 +210,37 @@ def speed_report(repeats: int = 2) -> dict:
             for i, line in enumerate(f):
                 if i % 80 == 0:
                     r = json.loads(line)
-                    arts.append((str(i), " ".join(x for x in (r.get("kicker"), r.get("title"), r.get("subtitle")) if x),
-                                 r.get("text") or ""))
+                    arts.append(
+                        (
+                            str(i),
+                            " ".join(x for x in (r.get("kicker"), r.get("title"), r.get("subtitle")) if x),
+                            r.get("text") or "",
+                        )
+                    )
         split = [split_into_passages(h, b) for _, h, b in (article_text(a) for a in arts)]
         leads = [ps[0] for ps in split if ps]
         rest = [p for ps in split for p in ps[1:]]
         total_articles, total_passages = 10_294, 37_678
-        print(f"  embedding People's Daily ({len(arts)} sampled articles: {len(leads)} leads, {len(rest)} other passages)")
+        print(
+            f"  embedding People's Daily ({len(arts)} sampled articles: {len(leads)} leads, {len(rest)} other passages)"
+        )
         for name in ("e5-small-int8", "e5-small"):
             enc = load_model(name)
             lead_rate = _passages_per_cpu_second(enc, leads)
             rest_rate = _passages_per_cpu_second(enc, rest)
             lead_min = total_articles / lead_rate / 60
             rest_min = (total_passages - total_articles) / rest_rate / 60
-            out["embed"][name] = {"lead_per_cpu_s": lead_rate, "rest_per_cpu_s": rest_rate,
-                                  "lead_cpu_min": lead_min, "rest_cpu_min": rest_min}
-            print(f"    {name:<14} leads {lead_rate:5.1f} passages/CPU-s, others {rest_rate:5.1f}: for 10,294 articles "
-                  f"{lead_min:5.1f} CPU-min for the leads (~{lead_min / 2:4.1f} min on 2 idle cores), "
-                  f"{rest_min:5.1f} CPU-min for the rest (~{rest_min / 2:4.1f} min)")
+            out["embed"][name] = {
+                "lead_per_cpu_s": lead_rate,
+                "rest_per_cpu_s": rest_rate,
+                "lead_cpu_min": lead_min,
+                "rest_cpu_min": rest_min,
+            }
+            print(
+                f"    {name:<14} leads {lead_rate:5.1f} passages/CPU-s, others {rest_rate:5.1f}: for 10,294 articles "
+                f"{lead_min:5.1f} CPU-min for the leads (~{lead_min / 2:4.1f} min on 2 idle cores), "
+                f"{rest_min:5.1f} CPU-min for the rest (~{rest_min / 2:4.1f} min)"
+            )
     return out
 
 

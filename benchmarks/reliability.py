@@ -11,6 +11,7 @@
    People's Daily articles.
 3. A writer's start (taking the lock + reconcile by ids) against opening read-only (baseline).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,9 +73,11 @@ def vector_checkpoint(n_articles: int, dim: int = 256, new_articles: int = 1000)
         t_new = timed(append_save, 5) - t_add
         t_old = timed(rewrite_save, 5) - t_add
         mb = ix._vectors.nbytes / 1e6
-        print(f"vector checkpoint, {n_articles:,} articles ({mb:.0f} MB), +{new_articles} articles: "
-              f"append {t_new * 1000:.0f} ms vs full rewrite (baseline) {t_old * 1000:.0f} ms "
-              f"-> {t_old / max(t_new, 1e-9):.1f}x faster")
+        print(
+            f"vector checkpoint, {n_articles:,} articles ({mb:.0f} MB), +{new_articles} articles: "
+            f"append {t_new * 1000:.0f} ms vs full rewrite (baseline) {t_old * 1000:.0f} ms "
+            f"-> {t_old / max(t_new, 1e-9):.1f}x faster"
+        )
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -89,8 +92,9 @@ def build_archive(root: Path, n: int) -> None:
             arts = []
             for line in itertools.islice(f, n):
                 r = json.loads(line)
-                arts.append(Article(title=r.get("title", ""), body=r.get("text", ""), date=r.get("date"),
-                                    source="人民日报"))
+                arts.append(
+                    Article(title=r.get("title", ""), body=r.get("text", ""), date=r.get("date"), source="人民日报")
+                )
         ar.store.add_articles(arts)
         ar.store.commit()
         ar.reconcile()
@@ -123,10 +127,14 @@ def archive_costs(n: int) -> None:
         base = timed(reader_plain, 7)
         checked = timed(reader_checked, 7)
         start = timed(writer_start, 5)
-        print(f"reader open + keyword query: {checked * 1000:.1f} ms with the consistency check vs "
-              f"{base * 1000:.1f} ms without (baseline) -> {checked / base:.2f}x")
-        print(f"writer start (lock + reconcile by ids): {start * 1000:.1f} ms vs read-only open + query "
-              f"(baseline) {base * 1000:.1f} ms -> {start / base:.1f}x")
+        print(
+            f"reader open + keyword query: {checked * 1000:.1f} ms with the consistency check vs "
+            f"{base * 1000:.1f} ms without (baseline) -> {checked / base:.2f}x"
+        )
+        print(
+            f"writer start (lock + reconcile by ids): {start * 1000:.1f} ms vs read-only open + query "
+            f"(baseline) {base * 1000:.1f} ms -> {start / base:.1f}x"
+        )
     finally:
         shutil.rmtree(root.parent, ignore_errors=True)
 

@@ -12,6 +12,7 @@ seconds; the first e5-small run embeds for ~17 minutes on two cores.
 ``--limit N`` uses the first N questions and only their own candidate pools
 (positives + negatives) as the collection: a smoke test, not comparable numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,6 @@ _SCRATCH = tempfile.TemporaryDirectory(prefix="unionkb-retrieval-")  # removed w
 
 def scratch_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH.name))
-
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,15 @@ def keyword_runs(queries: list[Query], passages: dict[str, str], cache: Path) ->
         from index.keyword.whoosh_backend import WhooshIndex
     except ImportError:
         return bm25_runs(queries, passages)
-    key = corpus_hash(passages) + "-" + source_hash(ROOT / "index/keyword/whoosh_backend.py",
-                                                    ROOT / "pipeline/segment.py",
-                                                    ROOT / "pipeline/data/union_dict.txt")
+    key = (
+        corpus_hash(passages)
+        + "-"
+        + source_hash(
+            ROOT / "index/keyword/whoosh_backend.py",
+            ROOT / "pipeline/segment.py",
+            ROOT / "pipeline/data/union_dict.txt",
+        )
+    )
     path = cache / f"whoosh-{key}"
     fresh = not path.exists()
     if fresh:
@@ -218,8 +224,9 @@ def model_fingerprint(model_name: str) -> str:
     folder = default_cache_dir() / MODEL_FOLDERS.get(model_name, model_name)
     if not folder.is_dir():
         folder = Path(model_name)
-    weights = folder / {"e5-small": "model.onnx", "e5-small-int8": "model.int8.onnx"}.get(model_name,
-                                                                                          "model.safetensors")
+    weights = folder / {"e5-small": "model.onnx", "e5-small-int8": "model.int8.onnx"}.get(
+        model_name, "model.safetensors"
+    )
     if not weights.exists():
         return "0"
     st = weights.stat()
@@ -239,8 +246,9 @@ class SemanticResult:
     qvecs: object = None  # one query vector per question
 
 
-def semantic_runs(model_name: str, queries: list[Query], passages: dict[str, str], cache: Path,
-                  speed_sample: int = 256) -> SemanticResult:
+def semantic_runs(
+    model_name: str, queries: list[Query], passages: dict[str, str], cache: Path, speed_sample: int = 256
+) -> SemanticResult:
     t0 = time.perf_counter()
     enc = load_model(model_name, progress=lambda m: print(m, flush=True))
     load_s = time.perf_counter() - t0
@@ -301,28 +309,36 @@ def add_paying_systems(add_hybrid, kw_runs, sem: dict, queries: list) -> None:
     for m in [m for m in sem if m != "static"]:
         e5 = sem[m]
         for ws in (0.1, 0.2):
-            add_hybrid(f"convex 0.3·keyword+{ws:.1f}·static+{0.7 - ws:.1f}·{m}",
-                       lambda i, m=m, ws=ws: convex_combination([kw_runs[i], st.runs[i], sem[m].runs[i]],
-                                                                [0.3, ws, 0.7 - ws]))
+            add_hybrid(
+                f"convex 0.3·keyword+{ws:.1f}·static+{0.7 - ws:.1f}·{m}",
+                lambda i, m=m, ws=ws: convex_combination([kw_runs[i], st.runs[i], sem[m].runs[i]], [0.3, ws, 0.7 - ws]),
+            )
         ids = sorted(e5.index.ids())
         rng = np.random.default_rng(0)
         order = rng.permutation(len(ids))
         for c in COVERAGES:
             covered = {ids[j] for j in order[: int(c * len(ids))]}
             partial = [e5.index.search(e5.qvecs[i], k=DEPTH, allowed_ids=covered) for i in range(len(queries))]
-            add_hybrid(f"{m} on {c:.0%}: convex 0.3·keyword+0.7·{m} (covered only)",
-                       lambda i, p=partial: convex_combination([kw_runs[i], p[i]], [0.3, 0.7]))
-            add_hybrid(f"{m} on {c:.0%}: convex 0.3·keyword+0.7·mixed per article",
-                       lambda i, p=partial, cov=covered: convex_combination(
-                           [kw_runs[i], mix_partial_coverage(p[i], st.runs[i], cov)[:DEPTH]], [0.3, 0.7]))
+            add_hybrid(
+                f"{m} on {c:.0%}: convex 0.3·keyword+0.7·{m} (covered only)",
+                lambda i, p=partial: convex_combination([kw_runs[i], p[i]], [0.3, 0.7]),
+            )
+            add_hybrid(
+                f"{m} on {c:.0%}: convex 0.3·keyword+0.7·mixed per article",
+                lambda i, p=partial, cov=covered: convex_combination(
+                    [kw_runs[i], mix_partial_coverage(p[i], st.runs[i], cov)[:DEPTH]], [0.3, 0.7]
+                ),
+            )
         for n in RERANK_DEPTHS:
+
             def rerank(i, n=n, e5=e5):
                 first = convex_combination([kw_runs[i], st.runs[i]], [0.7, 0.3])[:n]
                 cands = [d for d, _ in first]
                 sem_scores = [(d, float((e5.index.vectors_of(d) @ e5.qvecs[i]).max())) for d in cands]
                 sem_scores.sort(key=lambda x: -x[1])
                 kw = [(d, s) for d, s in kw_runs[i] if d in set(cands)]
-                return convex_combination([kw, sem_scores], [0.3, 0.7]) + first[len(cands):]
+                return convex_combination([kw, sem_scores], [0.3, 0.7]) + first[len(cands) :]
+
             add_hybrid(f"rerank top {n} of keyword+static with stored {m} (0.3/0.7)", rerank)
 
 
@@ -332,8 +348,22 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 PARAPHRASES = ROOT / "tests" / "fixtures" / "paraphrase_queries.jsonl"
 # Programme names and fixed terms: a quoted query must put every article containing them first.
 CONVEX_KEYWORD_WEIGHT = 0.3  # the weight the RGB run favours (also chosen by 2-fold CV there)
-EXACT_TERMS = ("集体协商", "职工之家", "娘家人", "产改", "劳模精神", "农民工", "快递小哥", "乡村振兴",
-               "法律援助", "技能竞赛", "困难职工", "要约行动", "美好生活能量站", "微心愿")
+EXACT_TERMS = (
+    "集体协商",
+    "职工之家",
+    "娘家人",
+    "产改",
+    "劳模精神",
+    "农民工",
+    "快递小哥",
+    "乡村振兴",
+    "法律援助",
+    "技能竞赛",
+    "困难职工",
+    "要约行动",
+    "美好生活能量站",
+    "微心愿",
+)
 
 
 def seed_sections() -> dict[str, str]:
@@ -389,14 +419,19 @@ def union_news_eval(sem: dict[str, SemanticResult], cache: Path) -> dict:
         systems[m] = lambda q, m=m: semantic(m, q)
         systems[f"RRF keyword+{m}"] = lambda q, m=m: reciprocal_rank_fusion([keyword(q), semantic(m, q)])
         systems[f"convex {CONVEX_KEYWORD_WEIGHT}·keyword+{m}"] = lambda q, m=m: convex_combination(
-            [keyword(q), semantic(m, q)], [CONVEX_KEYWORD_WEIGHT, 1 - CONVEX_KEYWORD_WEIGHT])
+            [keyword(q), semantic(m, q)], [CONVEX_KEYWORD_WEIGHT, 1 - CONVEX_KEYWORD_WEIGHT]
+        )
         systems[f"convex {CONVEX_KEYWORD_WEIGHT}·keyword+{m} +exact rule"] = lambda q, m=m: protect_exact_matches(
             convex_combination([keyword(q), semantic(m, q)], [CONVEX_KEYWORD_WEIGHT, 1 - CONVEX_KEYWORD_WEIGHT]),
-            exact_ids(q), DEPTH)
+            exact_ids(q),
+            DEPTH,
+        )
 
     out = {}
-    print(f"\nunion news, seed pages ({len(texts)} passages): {len(cases)} paraphrase queries, "
-          f"{len(EXACT_TERMS)} quoted programme names")
+    print(
+        f"\nunion news, seed pages ({len(texts)} passages): {len(cases)} paraphrase queries, "
+        f"{len(EXACT_TERMS)} quoted programme names"
+    )
     print(f"  {'system':<40}{'paraphrase hit@5':>18}{'quoted exact@5':>16}")
     for name, run in systems.items():
         hits = 0
@@ -423,12 +458,18 @@ def ms(xs: list[float], p: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="static,e5-small-int8,e5-small",
-                    help="comma-separated: static, e5-small-int8, e5-small, or sentence-transformers paths")
+    ap.add_argument(
+        "--models",
+        default="static,e5-small-int8,e5-small",
+        help="comma-separated: static, e5-small-int8, e5-small, or sentence-transformers paths",
+    )
     ap.add_argument("--no-speed", action="store_true", help="skip the fresh-process load, CLI and embed-rate timings")
     ap.add_argument("--limit", type=int, default=None, help="first N questions and only their pools (smoke test)")
-    ap.add_argument("--weights", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7",
-                    help="keyword weights to try in the convex combination (semantic gets 1 - w)")
+    ap.add_argument(
+        "--weights",
+        default="0.1,0.2,0.3,0.4,0.5,0.6,0.7",
+        help="keyword weights to try in the convex combination (semantic gets 1 - w)",
+    )
     ap.add_argument("--rrf-k", type=float, default=60.0)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="also write all numbers to this file")
@@ -473,19 +514,28 @@ def main(argv: list[str] | None = None) -> int:
         hybrids.append(name)
 
     for m in models:
-        add_hybrid(f"RRF(k={args.rrf_k:g}) keyword+{m}",
-                   lambda i, m=m: reciprocal_rank_fusion([kw_runs[i], sem[m].runs[i]], k=args.rrf_k))
+        add_hybrid(
+            f"RRF(k={args.rrf_k:g}) keyword+{m}",
+            lambda i, m=m: reciprocal_rank_fusion([kw_runs[i], sem[m].runs[i]], k=args.rrf_k),
+        )
         for wk, ws in ((1, 2), (2, 1)):
-            add_hybrid(f"RRF(k={args.rrf_k:g}) {wk}·keyword+{ws}·{m}",
-                       lambda i, m=m, wk=wk, ws=ws: reciprocal_rank_fusion([kw_runs[i], sem[m].runs[i]],
-                                                                          k=args.rrf_k, weights=[wk, ws]))
+            add_hybrid(
+                f"RRF(k={args.rrf_k:g}) {wk}·keyword+{ws}·{m}",
+                lambda i, m=m, wk=wk, ws=ws: reciprocal_rank_fusion(
+                    [kw_runs[i], sem[m].runs[i]], k=args.rrf_k, weights=[wk, ws]
+                ),
+            )
         for w in kw_weights:
-            add_hybrid(f"convex {w:.1f}·keyword+{1 - w:.1f}·{m}",
-                       lambda i, m=m, w=w: convex_combination([kw_runs[i], sem[m].runs[i]], [w, 1 - w]))
+            add_hybrid(
+                f"convex {w:.1f}·keyword+{1 - w:.1f}·{m}",
+                lambda i, m=m, w=w: convex_combination([kw_runs[i], sem[m].runs[i]], [w, 1 - w]),
+            )
     add_paying_systems(add_hybrid, kw_runs, sem, queries)
     if len(models) > 1:
-        add_hybrid(f"RRF(k={args.rrf_k:g}) keyword+" + "+".join(models),
-                   lambda i: reciprocal_rank_fusion([kw_runs[i]] + [sem[m].runs[i] for m in models], k=args.rrf_k))
+        add_hybrid(
+            f"RRF(k={args.rrf_k:g}) keyword+" + "+".join(models),
+            lambda i: reciprocal_rank_fusion([kw_runs[i]] + [sem[m].runs[i] for m in models], k=args.rrf_k),
+        )
 
     scores = {name: per_query(runs, queries) for name, runs in systems.items()}
     # Weights tuned on the same questions flatter the hybrid; this line is honest about it:
@@ -506,9 +556,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}" + "".join(f"{scores[name][m].mean():9.3f}" for m in METRICS))
     print(f"\nkeyword = {kw_label}; semantic article score = best passage; fusion depth {DEPTH} per list")
 
-    results: dict = {"questions": len(queries), "passages": len(passages), "keyword_backend": kw_label,
-                     "systems": {n: {m: float(v.mean()) for m, v in s.items()} for n, s in scores.items()},
-                     "bootstrap": {}, "speed": {}}
+    results: dict = {
+        "questions": len(queries),
+        "passages": len(passages),
+        "keyword_backend": kw_label,
+        "systems": {n: {m: float(v.mean()) for m, v in s.items()} for n, s in scores.items()},
+        "bootstrap": {},
+        "speed": {},
+    }
     if hybrids:
         print("\nhybrid - best single system, mean difference [95% bootstrap interval, 10,000 resamples of questions]")
         best_single = {m: max(singles, key=lambda s: scores[s][m].mean()) for m in METRICS}
@@ -531,14 +586,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  keyword search: p50 {ms(kw_times, 50):.1f} ms, p95 {ms(kw_times, 95):.1f} ms per query")
     for m, r in sem.items():
         speed = f"{r.encode_passages_per_s:,.1f} passages/s"
-        print(f"  {m}: load {r.model_load_s:.1f} s; embed {r.passage_count:,} passages: {speed}; "
-              f"query encode p50 {ms(r.query_encode_s, 50):.1f} / p95 {ms(r.query_encode_s, 95):.1f} ms; "
-              f"vector search p95 {ms(r.search_s, 95):.1f} ms")
+        print(
+            f"  {m}: load {r.model_load_s:.1f} s; embed {r.passage_count:,} passages: {speed}; "
+            f"query encode p50 {ms(r.query_encode_s, 50):.1f} / p95 {ms(r.query_encode_s, 95):.1f} ms; "
+            f"vector search p95 {ms(r.search_s, 95):.1f} ms"
+        )
         rrf = f"RRF(k={args.rrf_k:g}) keyword+{m}"
         total = [a + b + c + d for a, b, c, d in zip(kw_times, r.query_encode_s, r.search_s, fuse_times[rrf])]
         print(f"    hybrid keyword+{m} query total: p50 {ms(total, 50):.1f} ms, p95 {ms(total, 95):.1f} ms")
-        results["speed"][m] = {"passages_per_s": r.encode_passages_per_s, "load_s": r.model_load_s,
-                               "hybrid_p95_ms": ms(total, 95), "query_encode_p95_ms": ms(r.query_encode_s, 95)}
+        results["speed"][m] = {
+            "passages_per_s": r.encode_passages_per_s,
+            "load_s": r.model_load_s,
+            "hybrid_p95_ms": ms(total, 95),
+            "query_encode_p95_ms": ms(r.query_encode_s, 95),
+        }
     results["union_news"] = union_news_eval(sem, cache)
     from benchmarks.paying import speed_report, union_pages_eval
 

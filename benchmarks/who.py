@@ -12,6 +12,7 @@ Printed: p50/p95 of `who`, of a keyword search and of a hybrid search of the que
 search text (baselines measured in the same process, since this machine's speed varies),
 and the ratios. Target: who p95 ≤ 300 ms on first asking.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,10 @@ DEFAULT_ARCHIVE = Path(tempfile.gettempdir()) / "unionkb-bench-who-rmrb"
 FORMS = ("哪个县{}", "哪个城市的工会开展了{}", "哪个省推进{}", "哪个区在{}中为职工办了实事")
 # Questions worded like the article rarely is: numbers in words, synonyms; plus an unknown place.
 EXTRA = (
-    "哪个县给三千多名保洁员送去了防暑用品", "哪个城市为一千一百余名困难职工发放了慰问金",
-    "哪个区的总工会为送餐员建了爱心驿站", "火星省哪个县开展了集体协商",
+    "哪个县给三千多名保洁员送去了防暑用品",
+    "哪个城市为一千一百余名困难职工发放了慰问金",
+    "哪个区的总工会为送餐员建了爱心驿站",
+    "火星省哪个县开展了集体协商",
 )
 
 
@@ -109,10 +112,13 @@ def main() -> None:
         print(f"round {n} ({'first asking' if n == 1 else 'asked again'}):")
         for name, xs in timings.items():
             p50, p95 = percentile(xs, 50), percentile(xs, 95)
-            print(f"  {name:15s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  mean {statistics.mean(xs):7.1f} ms"
-                  f"  (p95 × {p95 / max(percentile(base, 95), 1e-6):.0f} keyword)")
+            print(
+                f"  {name:15s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  mean {statistics.mean(xs):7.1f} ms"
+                f"  (p95 × {p95 / max(percentile(base, 95), 1e-6):.0f} keyword)"
+            )
     p95 = percentile(rounds[0]["who"], 95)
     print(f"who p95 on first asking {p95:.0f} ms: {'within' if p95 <= 300 else 'OVER'} the 300 ms target")
+
 
 if __name__ == "__main__":
     main()

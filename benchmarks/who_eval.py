@@ -13,6 +13,7 @@ another way, word order, facts over two sentences, places the gazetteer lacks).
 Devset format, one JSON object a line: question, region (expected answer, as `who` names
 it), url (the article that says so), split (dev|heldout), pattern (what the wording changes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,11 @@ def main() -> None:
     ap.add_argument("--devset", type=Path, default=DEVSET)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--archive", type=Path, default=None, help="build the archive here and keep it (reused if present)")
-    ap.add_argument("--misses", action="store_true",
-                    help="print the dev questions whose top answer is wrong (held-out ones are only counted)")
+    ap.add_argument(
+        "--misses",
+        action="store_true",
+        help="print the dev questions whose top answer is wrong (held-out ones are only counted)",
+    )
     ap.add_argument("--json", action="store_true", help="print the per-split numbers as JSON")
     args = ap.parse_args()
     if not args.devset.is_file():
@@ -86,8 +90,10 @@ def main() -> None:
                 by_pattern[p].append(ok)
             if args.misses and not ok and row["split"] == "dev":
                 top = answers[0] if answers else None
-                print(f"[{row['split']}] {row['question']} → {got or '(none)'} (expected {row['region']})"
-                      + (f"\n    “{top.evidence[:90]}”" if top else ""))
+                print(
+                    f"[{row['split']}] {row['question']} → {got or '(none)'} (expected {row['region']})"
+                    + (f"\n    “{top.evidence[:90]}”" if top else "")
+                )
     finally:
         archive.close()
         if tmp is not None:

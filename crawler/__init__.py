@@ -4,6 +4,7 @@ Fetches and follows links only: each article page becomes a crawler.items.Fetche
 to a callback. Entry point: crawler.run.crawl(); settings: crawler.settings; one spider per
 e-paper system in crawler.spiders. Imports nothing from pipeline/ or index/.
 """
+
 from __future__ import annotations
 
 import logging

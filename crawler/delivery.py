@@ -3,6 +3,7 @@
 The callback is the caller's (crawler.run.crawl wires the project pipeline and store to it);
 one page whose callback fails is logged and counted, and the crawl goes on.
 """
+
 from __future__ import annotations
 
 import logging

@@ -11,6 +11,7 @@ downloads and deleted when it goes idle; it expires after REDIS_WORKER_TTL secon
 crashed worker does not keep the others waiting. Finished runs leave the queue and
 duplicate filter to expire after REDIS_KEYS_TTL seconds.
 """
+
 from __future__ import annotations
 
 import asyncio

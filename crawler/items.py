@@ -2,6 +2,7 @@
 
 Plain dataclasses; the crawler does not parse articles (pipeline/html.py does).
 """
+
 from __future__ import annotations
 
 import base64
@@ -87,10 +88,17 @@ class DayStats:
 
     def as_dict(self) -> dict:
         return {
-            "day": self.day, "status": self.status, "reason": self.reason, "pages": self.pages,
-            "articles": self.articles, "skipped_known": self.skipped_known, "errors": dict(self.errors),
-            "layouts_read": self.layouts_read, "article_links": self.article_links,
-            "index": self.index, "url_form": self.url_form,
+            "day": self.day,
+            "status": self.status,
+            "reason": self.reason,
+            "pages": self.pages,
+            "articles": self.articles,
+            "skipped_known": self.skipped_known,
+            "errors": dict(self.errors),
+            "layouts_read": self.layouts_read,
+            "article_links": self.article_links,
+            "index": self.index,
+            "url_form": self.url_form,
         }
 
 
@@ -148,11 +156,18 @@ class CrawlStats:
     def as_dict(self) -> dict:
         """The counts as plain JSON-ready data (crawl --json)."""
         return {
-            "system": self.system, "paper": self.paper or None, "source": self.source,
-            "pages_fetched": self.pages_fetched, "article_pages": self.article_pages,
-            "skipped_known": self.skipped_known, "retries": self.retries, "errors": dict(self.errors),
-            "ignored_links": dict(self.ignored_links), "url_forms": dict(self.url_forms),
-            "finish_reason": self.finish_reason, "problem": self.problem or None,
+            "system": self.system,
+            "paper": self.paper or None,
+            "source": self.source,
+            "pages_fetched": self.pages_fetched,
+            "article_pages": self.article_pages,
+            "skipped_known": self.skipped_known,
+            "retries": self.retries,
+            "errors": dict(self.errors),
+            "ignored_links": dict(self.ignored_links),
+            "url_forms": dict(self.url_forms),
+            "finish_reason": self.finish_reason,
+            "problem": self.problem or None,
             "unreachable": self.unreachable or None,
             "days": [self.days[d].as_dict() for d in sorted(self.days)],
             "failures": self.failures(),

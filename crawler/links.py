@@ -3,6 +3,7 @@
 
 Pure functions over strings and dates, except `follow_links`, which reads a Scrapy response.
 """
+
 from __future__ import annotations
 
 import re

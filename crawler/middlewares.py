@@ -8,6 +8,7 @@ Retry-After asked when that is longer (RetryAfterMiddleware reads it; a wait bey
 RETRY_AFTER_MAX is not waited for: the page is given up). The wait holds one of the crawl's
 concurrent slots, which slows the crawl down while the site recovers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -70,7 +71,9 @@ class RetryAfterMiddleware(RetryMiddleware):
         if wait is None:
             return self._retry(request, response_status_message(response.status)) or response
         if wait > self.max_wait:
-            logger.warning("%s asks to retry after %.0fs (more than %.0fs): giving up on it", request.url, wait, self.max_wait)
+            logger.warning(
+                "%s asks to retry after %.0fs (more than %.0fs): giving up on it", request.url, wait, self.max_wait
+            )
             return response
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:

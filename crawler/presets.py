@@ -23,6 +23,7 @@ front page is node_2.htm (劳动午报, 浙江工人日报) or node_1.htm (陕�
 period.xml sits in the issue directory (when it is missing, every day's front page is
 tried under the preset's names in turn).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,8 +45,12 @@ PRESETS: dict[str, FounderPreset] = {
         FounderPreset("ldwb", "劳动午报", "http://ldwb.workerbj.cn", "content", ("ldwb.workerbj.cn",)),
         FounderPreset("zjgrrb", "浙江工人日报", "https://epaper.zjgrrb.com", "html", ("epaper.zjgrrb.com",)),
         FounderPreset(
-            "sxgrb", "陕西工人报", "http://szb.sxworker.com", "content",
-            ("szb.sxworker.com", "paper.sxworker.com"), front_pages=("node_1.htm", "node_2.htm"),
+            "sxgrb",
+            "陕西工人报",
+            "http://szb.sxworker.com",
+            "content",
+            ("szb.sxworker.com", "paper.sxworker.com"),
+            front_pages=("node_1.htm", "node_2.htm"),
         ),
     )
 }

@@ -20,6 +20,7 @@ pipeline (parse, index, search) is driven by search_cli.py crawl. Exit status: 0
 every day was fetched or had no issue, 1 when a day that should have articles got none
 (one line per day on stderr), 2 for bad arguments, 3 when a site host is unreachable.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -124,9 +125,7 @@ async def crawl_async(
 ) -> CrawlStats:
     """crawl() for callers already inside an asyncio event loop."""
     spidercls, start, end = _check_args(system, start, end, paper)
-    runner = AsyncCrawlerRunner(
-        build_settings(start, end, jobdir=jobdir, redis_url=redis_url, overrides=settings)
-    )
+    runner = AsyncCrawlerRunner(build_settings(start, end, jobdir=jobdir, redis_url=redis_url, overrides=settings))
     stats = CrawlStats(system=system)
     loop = asyncio.get_running_loop()
     this_task = asyncio.current_task()
@@ -207,14 +206,23 @@ def crawl(
         raise RuntimeError("crawl() cannot run inside a running event loop; await crawl_async() instead")
     return asyncio.run(
         crawl_async(
-            system, start, end, on_page,
-            base_url=base_url, known_url=known_url, jobdir=jobdir, redis_url=redis_url,
-            settings=settings, progress=progress, paper=paper,
+            system,
+            start,
+            end,
+            on_page,
+            base_url=base_url,
+            known_url=known_url,
+            jobdir=jobdir,
+            redis_url=redis_url,
+            settings=settings,
+            progress=progress,
+            paper=paper,
         )
     )
 
 
 # ------------------------------------------------------------------------- command line
+
 
 def _parse_setting(pair: str) -> tuple[str, Any]:
     key, sep, value = pair.partition("=")
@@ -258,8 +266,15 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             stats = crawl(
-                system, first, last, on_page,
-                base_url=base_url, jobdir=jobdir, redis_url=redis_url, settings=overrides, paper=paper,
+                system,
+                first,
+                last,
+                on_page,
+                base_url=base_url,
+                jobdir=jobdir,
+                redis_url=redis_url,
+                settings=overrides,
+                paper=paper,
             )
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc

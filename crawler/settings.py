@@ -3,6 +3,7 @@
 Scrapy loads this module as the project settings (SCRAPY_SETTINGS_MODULE=crawler.settings);
 crawler.run.crawl() starts from it too and layers the caller's overrides on top.
 """
+
 from __future__ import annotations
 
 BOT_NAME = "unionkb"

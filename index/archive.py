@@ -21,6 +21,7 @@ an article the indexes lack. What an index holds beyond the store is ignored by 
 (a damaged index) are reported to readers and re-indexed by the next writer. ``rebuild``
 builds a new keyword directory beside the current one and switches config.json to it.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,17 @@ from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResu
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
 
-__all__ = ["Archive", "ArchiveBusyError", "ArchiveError", "ArchiveDiskFullError", "Consistency", "IngestReport",
-           "IngestSession", "SearchResult", "SEARCH_MODES"]
+__all__ = [
+    "Archive",
+    "ArchiveBusyError",
+    "ArchiveError",
+    "ArchiveDiskFullError",
+    "Consistency",
+    "IngestReport",
+    "IngestSession",
+    "SearchResult",
+    "SEARCH_MODES",
+]
 
 FORMAT_VERSION = 1
 BACKENDS = ("whoosh", "tantivy")
@@ -96,8 +106,9 @@ def _say_waiting(holder: LockHolder | None, root: Path) -> None:
     print(f"waiting: {busy_message(root, holder)}", file=sys.stderr, flush=True)
 
 
-def _take_lock(root: Path, command: str | None, wait: bool,
-               on_wait: Callable[[LockHolder | None], None] | None) -> WriterLock:
+def _take_lock(
+    root: Path, command: str | None, wait: bool, on_wait: Callable[[LockHolder | None], None] | None
+) -> WriterLock:
     lock = WriterLock(root)
     try:
         lock.acquire(command, wait=wait, on_wait=on_wait or (lambda h: _say_waiting(h, root)))
@@ -130,14 +141,21 @@ class Consistency:
 
     @property
     def consistent(self) -> bool:
-        return not (self.keyword_missing or self.keyword_extra_ids or any(self.vectors_extra.values())
-                    or self.keyword_absent)
+        return not (
+            self.keyword_missing or self.keyword_extra_ids or any(self.vectors_extra.values()) or self.keyword_absent
+        )
 
     def to_dict(self) -> dict:
-        return {"consistent": self.consistent, "articles": self.articles,
-                "keyword_documents": self.keyword_documents, "keyword_missing": self.keyword_missing,
-                "keyword_extra": len(self.keyword_extra_ids), "vectors_extra": dict(self.vectors_extra),
-                "writer": self.writer.describe() if self.writer else None, "notes": list(self.notes)}
+        return {
+            "consistent": self.consistent,
+            "articles": self.articles,
+            "keyword_documents": self.keyword_documents,
+            "keyword_missing": self.keyword_missing,
+            "keyword_extra": len(self.keyword_extra_ids),
+            "vectors_extra": dict(self.vectors_extra),
+            "writer": self.writer.describe() if self.writer else None,
+            "notes": list(self.notes),
+        }
 
 
 class _StoreBoundKeywordIndex:
@@ -176,8 +194,11 @@ def topic_words(article: Article, top: int = 30) -> dict[str, int]:
     from index.keyword.base import STOPWORDS
     from pipeline.segment import segment
 
-    counts = Counter(t.text for t in segment(article.title + "\n" + article.body, subwords=False)
-                     if len(t.text) >= 2 and not t.text[0].isdigit() and t.text not in STOPWORDS)
+    counts = Counter(
+        t.text
+        for t in segment(article.title + "\n" + article.body, subwords=False)
+        if len(t.text) >= 2 and not t.text[0].isdigit() and t.text not in STOPWORDS
+    )
     return dict(counts.most_common(top))
 
 
@@ -268,9 +289,17 @@ class Archive:
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: str | Path, create: bool = False, backend: str | None = None, *, write: bool = False,
-             wait: bool = True, command: str | None = None,
-             on_wait: Callable[[LockHolder | None], None] | None = None) -> Archive:
+    def open(
+        cls,
+        root: str | Path,
+        create: bool = False,
+        backend: str | None = None,
+        *,
+        write: bool = False,
+        wait: bool = True,
+        command: str | None = None,
+        on_wait: Callable[[LockHolder | None], None] | None = None,
+    ) -> Archive:
         """Open (or with ``create`` make) the archive at ``root``.
 
         Read-only unless ``write``: then the writer lock is taken now and held until close()
@@ -302,8 +331,12 @@ class Archive:
                         f"rebuild it into a new directory to change to {backend}"
                     )
             else:
-                config = {"format": FORMAT_VERSION, "backend": backend or DEFAULT_BACKEND,
-                          "ingest_models": list(DEFAULT_INGEST_MODELS), "vectors": {}}
+                config = {
+                    "format": FORMAT_VERSION,
+                    "backend": backend or DEFAULT_BACKEND,
+                    "ingest_models": list(DEFAULT_INGEST_MODELS),
+                    "vectors": {},
+                }
                 try:
                     ArticleStore(root / "store.sqlite", create=True).close()
                     _write_json_atomic(cfg_path, config)  # last: its presence means a whole archive
@@ -389,8 +422,10 @@ class Archive:
         """Take in what another writer recorded (a new vector model, a rebuilt keyword index)."""
         stamp = self._stamp_config()
         config = _read_config(self.root / "config.json")
-        if config.get("keyword_dir", KEYWORD_DIR) != self.config.get("keyword_dir", KEYWORD_DIR) \
-                and self._keyword is not None:
+        if (
+            config.get("keyword_dir", KEYWORD_DIR) != self.config.get("keyword_dir", KEYWORD_DIR)
+            and self._keyword is not None
+        ):
             self._keyword.close()
             self._keyword = None
         for model in list(self._vectors):
@@ -404,8 +439,9 @@ class Archive:
         self._config_stamp = self._stamp_config()
 
     # -- the writer lock -----------------------------------------------------------------------
-    def begin_writing(self, command: str | None = None, wait: bool = True,
-                      on_wait: Callable[[LockHolder | None], None] | None = None) -> None:
+    def begin_writing(
+        self, command: str | None = None, wait: bool = True, on_wait: Callable[[LockHolder | None], None] | None = None
+    ) -> None:
         """Take the writer lock (held until end_writing() or close()), take in what other writers
         did meanwhile, and repair what an interrupted writer left (reconcile)."""
         if self._lock is not None:
@@ -449,8 +485,9 @@ class Archive:
             self._consistency = None
 
     @contextmanager
-    def writing(self, command: str | None = None, wait: bool = True,
-                on_wait: Callable[[LockHolder | None], None] | None = None) -> Iterator[Archive]:
+    def writing(
+        self, command: str | None = None, wait: bool = True, on_wait: Callable[[LockHolder | None], None] | None = None
+    ) -> Iterator[Archive]:
         """Hold the writer lock for the block (no-op if already held); out of space inside
         becomes ArchiveDiskFullError ("disk full while writing <path>").
 
@@ -538,16 +575,27 @@ class Archive:
                 return m
         return max(models, key=lambda m: covered[m])
 
-    def embed(self, model: str, progress: Callable[[int], None] | None = None, batch_size: int = 64,
-              save_seconds: float = CHECKPOINT_SECONDS):
+    def embed(
+        self,
+        model: str,
+        progress: Callable[[int], None] | None = None,
+        batch_size: int = 64,
+        save_seconds: float = CHECKPOINT_SECONDS,
+    ):
         """Embed every stored article the model's index lacks; safe to interrupt and resume
         (saved at least every ``save_seconds``)."""
         from index.semantic.vectors import embed_missing
 
         with self.writing():
             index = self.vectors(model, create=True)
-            return embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
-                                 progress=progress, save_seconds=save_seconds)
+            return embed_missing(
+                self.store.iter_articles(),
+                index,
+                self.encoder(model),
+                batch_size=batch_size,
+                progress=progress,
+                save_seconds=save_seconds,
+            )
 
     def rebuild_vectors(self, model: str, progress: Callable[[int], None] | None = None, batch_size: int = 64) -> int:
         """Embed the whole store again for ``model`` beside the current vectors, then switch to
@@ -569,11 +617,13 @@ class Archive:
                 from index.semantic.staged import embed_staged
 
                 lead = VectorIndex(self.root / "vectors" / (base + ".rebuild-lead"), lead_index_name(model), dim)
-                n = embed_staged(self.store.iter_articles, index, lead, self.encoder(model), batch_size=batch_size,
-                                 on_rest=progress).rest_articles
+                n = embed_staged(
+                    self.store.iter_articles, index, lead, self.encoder(model), batch_size=batch_size, on_rest=progress
+                ).rest_articles
             else:
-                n = embed_missing(self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size,
-                                  progress=progress).articles
+                n = embed_missing(
+                    self.store.iter_articles(), index, self.encoder(model), batch_size=batch_size, progress=progress
+                ).articles
             index.save()
             crash_point("rebuild_vectors_before_swap")
             final = base + ".1" if current == base else base
@@ -590,8 +640,14 @@ class Archive:
             shutil.rmtree(self.root / "vectors" / (base + ".rebuild-lead"), ignore_errors=True)
             return n
 
-    def embed_staged(self, model: str, leads_only: bool = False, batch_size: int = 64,
-                     on_leads: Callable[[int], None] | None = None, on_rest: Callable[[int], None] | None = None):
+    def embed_staged(
+        self,
+        model: str,
+        leads_only: bool = False,
+        batch_size: int = 64,
+        on_leads: Callable[[int], None] | None = None,
+        on_rest: Callable[[int], None] | None = None,
+    ):
         """Transformer vectors in two resumable passes: every article's lead passage, then the rest
         (index.semantic.staged). Search uses whatever is there, the static model filling the gaps."""
         from index.searcher import lead_index_name
@@ -606,8 +662,16 @@ class Archive:
                 dims[lead_name] = encoder.dim
                 self._save_config()
             lead = self.vectors(lead_name)
-            stats = embed_staged(self.store.iter_articles, complete, lead, encoder, leads_only=leads_only,
-                                 batch_size=batch_size, on_leads=on_leads, on_rest=on_rest)
+            stats = embed_staged(
+                self.store.iter_articles,
+                complete,
+                lead,
+                encoder,
+                leads_only=leads_only,
+                batch_size=batch_size,
+                on_leads=on_leads,
+                on_rest=on_rest,
+            )
             if complete.count() >= self.store.count():  # every article complete: the lead vectors are redundant
                 self.drop_vectors(lead_name)
                 dims.pop(lead_name, None)
@@ -653,19 +717,26 @@ class Archive:
         absent = bool(getattr(kw, "missing", False))
         notes = list(self.store.notes)
         if absent:
-            notes.append(f"no keyword index at {self._keyword_path()}: keyword search finds nothing and hybrid "
-                         "search is by meaning only until `rebuild` makes one")
+            notes.append(
+                f"no keyword index at {self._keyword_path()}: keyword search finds nothing and hybrid "
+                "search is by meaning only until `rebuild` makes one"
+            )
         elif missing:
-            notes.append(f"the keyword index lacks {missing} of {n_store} stored articles: keyword and hybrid "
-                         "search cannot find those by their words until the next write (ingest, embed, rebuild) "
-                         "repairs it")
+            notes.append(
+                f"the keyword index lacks {missing} of {n_store} stored articles: keyword and hybrid "
+                "search cannot find those by their words until the next write (ingest, embed, rebuild) "
+                "repairs it"
+            )
         if writer is None:
             n_extra = len(extra) + sum(vectors_extra.values())
             if n_extra:
-                notes.append(f"the indexes hold {n_extra} entries for articles the store lacks (a write was "
-                             "interrupted): they are left out, and the next write removes them")
-        self._consistency = Consistency(n_store, n_kw, missing, extra, vectors_extra, absent, writer, notes,
-                                        time.monotonic())
+                notes.append(
+                    f"the indexes hold {n_extra} entries for articles the store lacks (a write was "
+                    "interrupted): they are left out, and the next write removes them"
+                )
+        self._consistency = Consistency(
+            n_store, n_kw, missing, extra, vectors_extra, absent, writer, notes, time.monotonic()
+        )
         return self._consistency
 
     def warnings(self) -> list[str]:
@@ -720,8 +791,14 @@ class Archive:
         it in place."""
         with self.writing():
             current = self._keyword_path().name
-            n_dir = 1 + max([int(d.name.split(".")[1]) for d in self.root.glob(KEYWORD_DIR + ".*")
-                             if d.name.split(".")[1].isdigit()] or [0])
+            n_dir = 1 + max(
+                [
+                    int(d.name.split(".")[1])
+                    for d in self.root.glob(KEYWORD_DIR + ".*")
+                    if d.name.split(".")[1].isdigit()
+                ]
+                or [0]
+            )
             new_dir = self.root / f"{KEYWORD_DIR}.{n_dir}"
             shutil.rmtree(new_dir, ignore_errors=True)
             kw = open_keyword_index(self.backend, new_dir)
@@ -783,15 +860,19 @@ class Archive:
         >>> # Archive.open("./archive", create=True).ingest(load_paths(["corpus/"])).added
         """
         workers = workers if workers is not None else default_workers()
-        with self.session(checkpoint=checkpoint, on_progress=on_progress,
-                          checkpoint_seconds=checkpoint_seconds) as session:
+        with self.session(
+            checkpoint=checkpoint, on_progress=on_progress, checkpoint_seconds=checkpoint_seconds
+        ) as session:
             for prepared in prepare_sources(session.count(sources), workers):
                 session.add_prepared(prepared)
         return session.report
 
-    def session(self, checkpoint: int = CHECKPOINT_ARTICLES,
-                on_progress: Callable[[IngestReport], None] | None = None,
-                checkpoint_seconds: float = CHECKPOINT_SECONDS) -> IngestSession:
+    def session(
+        self,
+        checkpoint: int = CHECKPOINT_ARTICLES,
+        on_progress: Callable[[IngestReport], None] | None = None,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
+    ) -> IngestSession:
         """An open ingest that takes sources one at a time (the crawler feeds pages as they arrive)."""
         return IngestSession(self, checkpoint, on_progress, checkpoint_seconds)
 
@@ -832,9 +913,16 @@ class Archive:
         """The read-only hybrid searcher over this archive's store and indexes."""
         return HybridSearcher(self.store, self.keyword, self.vectors, self.encoder, self.best_model)
 
-    def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None,
-               include_furniture: bool = False) -> list[SearchResult]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters = Filters(),
+        mode: str = "hybrid",
+        model: str | None = None,
+        fusion: str | None = None,
+        include_furniture: bool = False,
+    ) -> list[SearchResult]:
         """Ranked articles for a query.
 
         ``mode``: ``keyword`` (words as typed; ``"…"`` for a phrase), ``semantic`` (by meaning)
@@ -848,8 +936,9 @@ class Archive:
         >>> # [r.title for r in archive.search("马背送学", k=3)]
         """
         try:
-            return self.searcher.search(query, k=k, filters=filters, mode=mode, model=model, fusion=fusion,
-                                        include_furniture=include_furniture)
+            return self.searcher.search(
+                query, k=k, filters=filters, mode=mode, model=model, fusion=fusion, include_furniture=include_furniture
+            )
         except SearchError as e:
             raise ArchiveError(str(e)) from None
 
@@ -875,14 +964,21 @@ class Archive:
             a = arts[i].article
             theirs = _shareable(mentions[i])
             words = topic_words(a)
-            out.append({
-                "id": i, "title": a.title, "date": a.date, "source": a.source, "kind": a.kind, "score": score,
-                "shared": {
-                    "regions": sorted(region_name(c) for c in mine["region"] & theirs["region"]),
-                    "programs": sorted(mine["program"] & theirs["program"]),
-                    "topics": sorted(set(my_words) & set(words), key=lambda w: -(my_words[w] * words[w]))[:5],
-                },
-            })
+            out.append(
+                {
+                    "id": i,
+                    "title": a.title,
+                    "date": a.date,
+                    "source": a.source,
+                    "kind": a.kind,
+                    "score": score,
+                    "shared": {
+                        "regions": sorted(region_name(c) for c in mine["region"] & theirs["region"]),
+                        "programs": sorted(mine["program"] & theirs["program"]),
+                        "topics": sorted(set(my_words) & set(words), key=lambda w: -(my_words[w] * words[w]))[:5],
+                    },
+                }
+            )
         return out
 
     # -- entities and "which county did what" --------------------------------------------------
@@ -928,9 +1024,12 @@ class Archive:
             hits = self.searcher.search(query, k=candidates, filters=filters, mode="hybrid", snippets=False)
         except SearchError as e:
             raise ArchiveError(str(e)) from None
-        cands = [WhoCandidate(h.id, h.title, h.score,
-                              {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text})
-                 for h in hits]
+        cands = [
+            WhoCandidate(
+                h.id, h.title, h.score, {"title": h.title, "kicker": h.kicker, "subtitle": h.subtitle, "body": h.text}
+            )
+            for h in hits
+        ]
         allowed = descendant_codes(q.within) if q.within else None
 
         def load_mentions(ids: list[str]) -> dict:
@@ -980,8 +1079,9 @@ class Archive:
             out.append(SentenceSimilarity(name, score, limit, low, high))
         return out
 
-    def entities(self, type: str | None = None, region: str | None = None, level: str | None = None,
-                 limit: int = 50) -> list[dict]:
+    def entities(
+        self, type: str | None = None, region: str | None = None, level: str | None = None, limit: int = 50
+    ) -> list[dict]:
         """What the archive knows: entity values with mention and article counts."""
         from pipeline.regions import descendant_codes
 
@@ -1035,12 +1135,15 @@ class Archive:
         if getattr(self, "_case_index", None) is None:
             from index.case_index import CaseIndex
 
-            if self.store.read_only and self.store.db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE name = 'cases'").fetchone() is None:
+            if (
+                self.store.read_only
+                and self.store.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'cases'").fetchone() is None
+            ):
                 with self.writing():  # an archive from before cases: a writer makes their tables
                     _ = self.case_index  # built once through the writable store, replaced below
             self._case_index = CaseIndex(
-                self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None)
+                self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None
+            )
         return self._case_index
 
     def update_cases(self, added: list) -> int:
@@ -1069,9 +1172,16 @@ class Archive:
                     self.case_index.rebuild()
         return self.case_index
 
-    def cases(self, query: str | None = None, region: str | None = None, level: str | None = None,
-              since: str | None = None, until: str | None = None, program: str | None = None,
-              k: int = 20) -> list:
+    def cases(
+        self,
+        query: str | None = None,
+        region: str | None = None,
+        level: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        program: str | None = None,
+        k: int = 20,
+    ) -> list:
         """Best-practice cases (index.cases.Case): who did what, where, when, with what result.
 
         ``query`` is matched against the cases' programs and descriptions by words and by meaning;

@@ -8,6 +8,7 @@ transaction, so an ingest checkpoint commits articles and their cases together.
 Clustering never crosses an organisation, so after an ingest only the organisations the new
 articles name are clustered again, and the result equals a rebuild from scratch (a test checks).
 """
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,7 @@ def article_text(aid: str, a: Article) -> ArticleText:
 
 
 def _region_path(code: str) -> str:
-    """"/62/6209/620923/" for a county, "/" for a national body: a prefix is the unit and below."""
+    """ "/62/6209/620923/" for a county, "/" for a national body: a prefix is the unit and below."""
     if not code:
         return "/"
     from pipeline.regions import ancestors
@@ -87,8 +88,9 @@ def _terms(c: Case) -> str:
     from index.cases import figure_label
     from pipeline.segment import segment
 
-    text = "\n".join([*c.programs, c.program, c.description, c.org, *c.region_path,
-                      *(figure_label(f) for f in c.figures)])
+    text = "\n".join(
+        [*c.programs, c.program, c.description, c.org, *c.region_path, *(figure_label(f) for f in c.figures)]
+    )
     return " ".join(t.text for t in segment(text))
 
 
@@ -124,8 +126,15 @@ class CaseIndex:
 
     def _evidence_rows(self, evidence: list[CaseEvidence]) -> list[tuple[str, str, str, bytes | None]]:
         vectors = self._embed([e.description for e in evidence])
-        return [(e.article_id, e.group_key, json.dumps(e.to_dict(), ensure_ascii=False),
-                 _vector_bytes(vectors[i]) if vectors is not None else None) for i, e in enumerate(evidence)]
+        return [
+            (
+                e.article_id,
+                e.group_key,
+                json.dumps(e.to_dict(), ensure_ascii=False),
+                _vector_bytes(vectors[i]) if vectors is not None else None,
+            )
+            for i, e in enumerate(evidence)
+        ]
 
     def add(self, articles: Iterable[tuple[str, Article, Sequence]]) -> int:
         """Evidence of newly stored articles ((id, article, mentions) each), then the cases of every
@@ -189,13 +198,28 @@ class CaseIndex:
         out = []
         for c in cluster_cases(evidence, matrix):
             group = f"{canonical_org(c.org, c.region_code)}\x1f{c.region_code}"
-            vector = next((by_description.get((a.id, c.description)) for a in c.articles
-                           if (a.id, c.description) in by_description), None)
-            out.append(CaseRow(
-                id=c.id, group=group, region_path=_region_path(c.region_code), programs="\x1f".join(c.programs),
-                first_date=c.first_date, last_date=c.last_date, independent=c.independent_articles,
-                data=json.dumps(c.to_record(), ensure_ascii=False), vector=_vector_bytes(vector), terms=_terms(c),
-            ))
+            vector = next(
+                (
+                    by_description.get((a.id, c.description))
+                    for a in c.articles
+                    if (a.id, c.description) in by_description
+                ),
+                None,
+            )
+            out.append(
+                CaseRow(
+                    id=c.id,
+                    group=group,
+                    region_path=_region_path(c.region_code),
+                    programs="\x1f".join(c.programs),
+                    first_date=c.first_date,
+                    last_date=c.last_date,
+                    independent=c.independent_articles,
+                    data=json.dumps(c.to_record(), ensure_ascii=False),
+                    vector=_vector_bytes(vector),
+                    terms=_terms(c),
+                )
+            )
         self.tables.replace_groups(groups, out)
 
     # -- reading ----------------------------------------------------------------------------
@@ -208,8 +232,9 @@ class CaseIndex:
         if not found:
             return None
         if len(found) > 1 and found[0][1] != prefix.strip().lower():
-            raise CaseQueryError(f"case id {prefix!r} is ambiguous ({', '.join(i for _, i in found[:3])} …); "
-                                 "type more of it")
+            raise CaseQueryError(
+                f"case id {prefix!r} is ambiguous ({', '.join(i for _, i in found[:3])} …); type more of it"
+            )
         data = self.tables.data_of([found[0][0]])
         return Case.from_record(json.loads(data[found[0][0]]))
 

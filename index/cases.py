@@ -25,6 +25,7 @@ the same paragraph, until another actor is named. Within one sentence a figure g
 nearest case anchor before it. Only figures that say how much or how many count: money,
 people, counts and percentages, not areas, ages or durations.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,12 +49,14 @@ DESCRIPTION_MERGE_COSINE = 0.93  # two accounts of one organisation's work this 
 NAME_MERGE_OVERLAP = 0.6  # … when their program names share this much (character pairs, Jaccard)
 FIGURE_KINDS = ("money", "people", "count", "percent")
 _PEOPLE_UNITS = frozenset("人 名 人次 位 户 户次".split())
-_NOT_RESULTS = frozenset("平方公里 平方米 公里 千米 公顷 千克 公斤 亩 米 吨 岁 小时 天 周 个月 GB 期 届 次 首 幅".split())
+_NOT_RESULTS = frozenset(
+    "平方公里 平方米 公里 千米 公顷 千克 公斤 亩 米 吨 岁 小时 天 周 个月 GB 期 届 次 首 幅".split()
+)
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+[”’」』）)\"]*)?")
 _OCR_SPACE = re.compile(rf"(?<=[{HAN}\d“”])[ \t\u3000]+(?=[{HAN}\d“”])")
 # Clause breaks for finding a subject; 、 is not one (国务院、中央军委授予…: both are one list).
-_CLAUSE_BREAK = frozenset("，,：:；;（(）)“”\"—!！?？。\n")
+_CLAUSE_BREAK = frozenset('，,：:；;（(）)“”"—!！?？。\n')
 _CLAUSE_SPLIT = frozenset("，,；;：:")
 MAX_CLAUSES_TO_PROGRAM = 3  # a subject acts on a program at most this many clauses further on
 # What may stand between a clause start and its subject: time phrases and connectives.
@@ -136,8 +139,14 @@ class CaseFigure:
     article_id: str
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "value": self.value, "unit": self.unit, "kind": self.kind, "what": self.what,
-                "article_id": self.article_id}
+        return {
+            "text": self.text,
+            "value": self.value,
+            "unit": self.unit,
+            "kind": self.kind,
+            "what": self.what,
+            "article_id": self.article_id,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> CaseFigure:
@@ -173,18 +182,41 @@ class CaseEvidence:
         return "\x1f".join(self.group)
 
     def to_dict(self) -> dict:
-        return {"article_id": self.article_id, "title": self.title, "date": self.date, "org": self.org,
-                "region": self.region, "program": self.program, "kind": self.kind,
-                "description": self.description, "field": self.field, "start": self.start, "end": self.end,
-                "figures": [f.to_dict() for f in self.figures], "dates": list(self.dates),
-                "mentions": self.mentions}
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date,
+            "org": self.org,
+            "region": self.region,
+            "program": self.program,
+            "kind": self.kind,
+            "description": self.description,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "figures": [f.to_dict() for f in self.figures],
+            "dates": list(self.dates),
+            "mentions": self.mentions,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> CaseEvidence:
-        return cls(d["article_id"], d["title"], d.get("date"), d["org"], d["region"], d["program"], d["kind"],
-                   d["description"], d["field"], d["start"], d["end"],
-                   tuple(CaseFigure.from_dict(f) for f in d.get("figures", ())), tuple(d.get("dates", ())),
-                   d.get("mentions", 1))
+        return cls(
+            d["article_id"],
+            d["title"],
+            d.get("date"),
+            d["org"],
+            d["region"],
+            d["program"],
+            d["kind"],
+            d["description"],
+            d["field"],
+            d["start"],
+            d["end"],
+            tuple(CaseFigure.from_dict(f) for f in d.get("figures", ())),
+            tuple(d.get("dates", ())),
+            d.get("mentions", 1),
+        )
 
 
 @dataclass(frozen=True)
@@ -223,9 +255,15 @@ class Case:
     def to_dict(self) -> dict:
         """The stable JSON shape of the CLI's ``cases --json`` and ``case --json``."""
         return {
-            "id": self.id, "region": self.region, "level": self.level, "parents": list(self.parents),
-            "org": self.org, "program": self.program, "description": self.description,
-            "first_date": self.first_date, "last_date": self.last_date,
+            "id": self.id,
+            "region": self.region,
+            "level": self.level,
+            "parents": list(self.parents),
+            "org": self.org,
+            "program": self.program,
+            "description": self.description,
+            "first_date": self.first_date,
+            "last_date": self.last_date,
             "figures": [f.to_dict() for f in self.figures],
             "articles": [a.to_dict() for a in self.articles],
             "score": round(self.score, 6),
@@ -238,19 +276,28 @@ class Case:
     def to_record(self) -> dict:
         """Everything, for storing (``to_dict`` is the public shape)."""
         d = self.to_dict()
-        d.update(region_code=self.region_code, independent_articles=self.independent_articles,
-                 programs=list(self.programs))
+        d.update(
+            region_code=self.region_code, independent_articles=self.independent_articles, programs=list(self.programs)
+        )
         return d
 
     @classmethod
     def from_record(cls, d: dict) -> Case:
         return cls(
-            id=d["id"], region=d["region"], region_code=d["region_code"], level=d["level"],
-            parents=list(d["parents"]), org=d["org"], program=d["program"], description=d["description"],
-            first_date=d.get("first_date"), last_date=d.get("last_date"),
+            id=d["id"],
+            region=d["region"],
+            region_code=d["region_code"],
+            level=d["level"],
+            parents=list(d["parents"]),
+            org=d["org"],
+            program=d["program"],
+            description=d["description"],
+            first_date=d.get("first_date"),
+            last_date=d.get("last_date"),
             figures=[CaseFigure.from_dict(f) for f in d.get("figures", ())],
             articles=[CaseArticle(a["id"], a["title"], a.get("date"), a["evidence"]) for a in d.get("articles", ())],
-            independent_articles=d.get("independent_articles", 1), score=d.get("score", 0.0),
+            independent_articles=d.get("independent_articles", 1),
+            score=d.get("score", 0.0),
             programs=list(d.get("programs", ())),
         )
 
@@ -319,8 +366,9 @@ def _clause_start(full: str, lo: int, pos: int) -> int:
     return i
 
 
-def _is_subject(m: Mention, s: _Sentence, full: str, people_at: frozenset[int] = frozenset(),
-                places: dict[int, int] | None = None) -> bool:
+def _is_subject(
+    m: Mention, s: _Sentence, full: str, people_at: frozenset[int] = frozenset(), places: dict[int, int] | None = None
+) -> bool:
     """An organisation at the head of its clause (after at most a time phrase, 由, or the place it
     belongs to: 福建厦门总工会) that is not part of a person's title, of a longer name or of a report,
     nor followed by a person's name (济南市商务局李金强引进…: the person acts)."""
@@ -451,9 +499,13 @@ def _title_actor(sentences: list[_Sentence], mentions: Sequence[Mention], articl
         return None
     found: dict[str, list] = {}
     for o in mentions:
-        if (o.type == "org" and o.field == "body" and o.attrs.get("region") == lead_place.value
-                and o.attrs.get("kind") in UNION_KINDS
-                and not (o.text.endswith("总") and _TOTAL_NOT_UNION.match(article_body[o.end : o.end + 4]))):
+        if (
+            o.type == "org"
+            and o.field == "body"
+            and o.attrs.get("region") == lead_place.value
+            and o.attrs.get("kind") in UNION_KINDS
+            and not (o.text.endswith("总") and _TOTAL_NOT_UNION.match(article_body[o.end : o.end + 4]))
+        ):
             found.setdefault(o.value, []).append(o)
     return max(found.values(), key=len)[0] if found else None
 
@@ -480,8 +532,7 @@ def _title_action(title: _Sentence, full: str, actor: Mention) -> str:
     return _LEADING_VERB.sub("", rest)
 
 
-def _index_mentions(article: ArticleText, mentions: Sequence[Mention],
-                    fields: dict[str, str]) -> list[_Sentence]:
+def _index_mentions(article: ArticleText, mentions: Sequence[Mention], fields: dict[str, str]) -> list[_Sentence]:
     import bisect
 
     sentences = _split_sentences(article)
@@ -495,8 +546,9 @@ def _index_mentions(article: ArticleText, mentions: Sequence[Mention],
     for m in mentions:
         if m.type == "region" and m.field in places:
             places[m.field][m.end] = m.start
-    documents = [(m.field, m.start, m.end) for m in mentions
-                 if m.type == "program" and m.attrs.get("kind") == "document"]
+    documents = [
+        (m.field, m.start, m.end) for m in mentions if m.type == "program" and m.attrs.get("kind") == "document"
+    ]
     for m in mentions:
         if m.type not in ("org", "program", "figure", "date", "region") or m.field not in lists:
             continue
@@ -507,8 +559,9 @@ def _index_mentions(article: ArticleText, mentions: Sequence[Mention],
         if not (s.start <= m.start < s.end):
             continue
         if m.type == "org":
-            if _national_or_region(m) is not None and _is_subject(m, s, fields[m.field], people[m.field],
-                                                                  places[m.field]):
+            if _national_or_region(m) is not None and _is_subject(
+                m, s, fields[m.field], people[m.field], places[m.field]
+            ):
                 s.subjects.append(m)
         elif m.type == "program":
             head = fields[m.field][s.start : m.start]
@@ -576,8 +629,17 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[Mention]) -> 
     def case_for(org_m: Mention, key: str, program: str, kind: str) -> CaseKey:
         ck = (org_m.value, key)
         if ck not in cases:
-            cases[ck] = {"org": org_m, "key": key, "program": program, "kind": kind, "sentences": [],
-                         "anchors": [], "mentions": 0, "headline": False, "lead_sentences": []}
+            cases[ck] = {
+                "org": org_m,
+                "key": key,
+                "program": program,
+                "kind": kind,
+                "sentences": [],
+                "anchors": [],
+                "mentions": 0,
+                "headline": False,
+                "lead_sentences": [],
+            }
         return ck
 
     for s in sentences:
@@ -594,9 +656,14 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[Mention]) -> 
         # the headline's action, unless it is a program the actor runs named in the headline or the
         # lead, or one described in the headline's words (青海开展集体协商集中要约行动 → “共商共创、和谐同行”)
         if action and not any(
-            ck[0] == title_actor.value and (c["headline"] or any(
-                s.paragraph == 0 or (s.paragraph <= 2 and action[:4] in compact(s.text))
-                for s in c["lead_sentences"]))
+            ck[0] == title_actor.value
+            and (
+                c["headline"]
+                or any(
+                    s.paragraph == 0 or (s.paragraph <= 2 and action[:4] in compact(s.text))
+                    for s in c["lead_sentences"]
+                )
+            )
             for ck, c in cases.items()
         ):
             ck = case_for(title_actor, normalise_program(action), action, "action")
@@ -687,11 +754,24 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[Mention]) -> 
                 if d.attrs.get("kind") in ("date", "dateline", "month") and re.match(r"^\d{4}-\d{2}", d.value):
                     if not article.date or d.value[:7] <= article.date[:7]:
                         dates.add(d.value)
-        out.append(CaseEvidence(
-            article_id=article.id, title=article.title, date=article.date, org=org_m.value, region=region,
-            program=c["program"], kind=c["kind"], description=desc, field=desc_s.field, start=d_start, end=d_end,
-            figures=tuple(figures), dates=tuple(sorted(dates)), mentions=c["mentions"],
-        ))
+        out.append(
+            CaseEvidence(
+                article_id=article.id,
+                title=article.title,
+                date=article.date,
+                org=org_m.value,
+                region=region,
+                program=c["program"],
+                kind=c["kind"],
+                description=desc,
+                field=desc_s.field,
+                start=d_start,
+                end=d_end,
+                figures=tuple(figures),
+                dates=tuple(sorted(dates)),
+                mentions=c["mentions"],
+            )
+        )
     order = {"title": 0, "kicker": 1, "subtitle": 2, "body": 3}
     out.sort(key=lambda e: (order.get(e.field, 4), e.start, e.org, e.program))
     return out
@@ -713,15 +793,23 @@ def _describe(c: dict, fields: dict[str, str]) -> tuple[_Sentence, tuple[int, in
         return next((o.start for o in s.subjects if o.value == org), None)
 
     def quoted(s: _Sentence) -> bool:
-        return fields[s.field][s.start : s.start + 1] in "“\"「"
+        return fields[s.field][s.start : s.start + 1] in '“"「'
 
     if c["kind"] == "action":
         body = [s for s in c["sentences"] if s.field == "body" and actor_at(s) is not None and not quoted(s)]
         ranked = body[:1] + [s for s in anchors if s.field == "title"]
     else:
-        ranked = sorted(anchors, key=lambda s: (
-            not (program_at(s) is not None and actor_at(s) is not None), quoted(s), s.field != "body",
-            program_at(s) is None, s.paragraph, s.start))
+        ranked = sorted(
+            anchors,
+            key=lambda s: (
+                not (program_at(s) is not None and actor_at(s) is not None),
+                quoted(s),
+                s.field != "body",
+                program_at(s) is None,
+                s.paragraph,
+                s.start,
+            ),
+        )
     if not ranked:
         return None
     s = ranked[0]
@@ -819,10 +907,20 @@ def build_case(evidence: Sequence[CaseEvidence]) -> Case:
             articles.append(CaseArticle(e.article_id, e.title, e.date, e.description))
     dates = sorted({d for e in ev for d in e.dates} | {e.date for e in ev if e.date})
     return Case(
-        id=case_id(org_key, first.region, first.program), region=region, region_code=first.region, level=level,
-        parents=parents, org=org, program=program, description=best.description,
-        first_date=dates[0] if dates else None, last_date=dates[-1] if dates else None, figures=figures,
-        articles=articles, independent_articles=independent_count(ev), programs=programs,
+        id=case_id(org_key, first.region, first.program),
+        region=region,
+        region_code=first.region,
+        level=level,
+        parents=parents,
+        org=org,
+        program=program,
+        description=best.description,
+        first_date=dates[0] if dates else None,
+        last_date=dates[-1] if dates else None,
+        figures=figures,
+        articles=articles,
+        independent_articles=independent_count(ev),
+        programs=programs,
     )
 
 
@@ -852,8 +950,9 @@ def _may_merge(a: CaseEvidence, b: CaseEvidence) -> bool:
     return pa in pb or pb in pa or len(ba & bb) / len(ba | bb) >= NAME_MERGE_OVERLAP
 
 
-def cluster_cases(evidence: Sequence[CaseEvidence], vectors=None,
-                  merge_cosine: float = DESCRIPTION_MERGE_COSINE) -> list[Case]:
+def cluster_cases(
+    evidence: Sequence[CaseEvidence], vectors=None, merge_cosine: float = DESCRIPTION_MERGE_COSINE
+) -> list[Case]:
     """Join evidence into cases: one organisation in one region, one program (by name, or by a
     near-identical description when ``vectors`` — one unit-length row per evidence — are given).
 
@@ -912,11 +1011,18 @@ def cases_csv_rows(cases: Iterable[Case], key_figures: int = 5) -> list[list[str
     article count, first article's title), the header first."""
     rows = [list(CSV_HEADER)]
     for c in cases:
-        rows.append([
-            " / ".join(c.region_path), c.org, c.program, c.first_date or "", c.last_date or "",
-            "；".join(figure_label(f) for f in c.figures[:key_figures]), str(len(c.articles)),
-            c.articles[0].title if c.articles else "",
-        ])
+        rows.append(
+            [
+                " / ".join(c.region_path),
+                c.org,
+                c.program,
+                c.first_date or "",
+                c.last_date or "",
+                "；".join(figure_label(f) for f in c.figures[:key_figures]),
+                str(len(c.articles)),
+                c.articles[0].title if c.articles else "",
+            ]
+        )
     return rows
 
 

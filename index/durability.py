@@ -13,6 +13,7 @@ a kill. ``UNIONKB_PAUSE_AT=<point>`` with ``UNIONKB_PAUSE_FILE=<path>`` makes it
 point while that file exists (up to ``PAUSE_LIMIT_SECONDS``), printing ``paused at <point>``
 on stderr first. The points are listed in :data:`CRASH_POINTS`.
 """
+
 from __future__ import annotations
 
 import errno
@@ -32,14 +33,14 @@ CHECKPOINT_SECONDS = 30.0
 PAUSE_LIMIT_SECONDS = 300.0
 
 CRASH_POINTS = (
-    "writer_locked",          # the archive lock is held, nothing written yet
-    "after_vectors_save",     # a checkpoint saved the vectors; keyword index and store not yet committed
-    "after_keyword_commit",   # ... and committed the keyword index; the store not yet
-    "after_store_commit",     # the checkpoint is complete
-    "embed_after_save",       # `embed` saved a batch of vectors
-    "rebuild_mid",            # `rebuild` has indexed part of the store into the new keyword directory
-    "rebuild_before_swap",    # the new keyword index is complete and committed, not yet in use
-    "rebuild_after_swap",     # the archive points at the new index; the old one is not yet removed
+    "writer_locked",  # the archive lock is held, nothing written yet
+    "after_vectors_save",  # a checkpoint saved the vectors; keyword index and store not yet committed
+    "after_keyword_commit",  # ... and committed the keyword index; the store not yet
+    "after_store_commit",  # the checkpoint is complete
+    "embed_after_save",  # `embed` saved a batch of vectors
+    "rebuild_mid",  # `rebuild` has indexed part of the store into the new keyword directory
+    "rebuild_before_swap",  # the new keyword index is complete and committed, not yet in use
+    "rebuild_after_swap",  # the archive points at the new index; the old one is not yet removed
     "rebuild_vectors_before_swap",  # `rebuild --vectors` embedded a model beside its vectors, not yet in use
     "reconcile_after_keyword",  # reconcile committed the keyword repair
 )
@@ -84,8 +85,13 @@ class DiskFullError(OSError):
 
 
 _SPACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
-_SPACE_WORDS = ("no space left on device", "os error 28", "os error 122", "disk quota exceeded",
-                "database or disk is full")
+_SPACE_WORDS = (
+    "no space left on device",
+    "os error 28",
+    "os error 122",
+    "disk quota exceeded",
+    "database or disk is full",
+)
 LOW_SPACE_BYTES = 16 * 1024 * 1024  # below this, an engine's unexplained writer failure is taken as disk full
 
 

@@ -16,6 +16,7 @@ own position, which would break phrases, so sub-words go to parallel ``*_sub`` f
 Vectors: one per article (``vectors(batch)`` decides which, e.g. the mean of its passage
 vectors), in a ``knn_vector`` field searched by the cluster's HNSW (Lucene engine, cosine).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -79,19 +80,26 @@ def opensearch_mapping(dim: int | None) -> dict:
         props[VECTOR_FIELD] = {
             "type": "knn_vector",
             "dimension": dim,
-            "method": {"name": "hnsw", "engine": "lucene", "space_type": "cosinesimil",
-                       "parameters": {"m": 16, "ef_construction": 128}},
+            "method": {
+                "name": "hnsw",
+                "engine": "lucene",
+                "space_type": "cosinesimil",
+                "parameters": {"m": 16, "ef_construction": 128},
+            },
         }
     meta = {
         "producer": "unionkb index/export_opensearch.py",
         "segmenter": "pipeline.segment (jieba + union dictionary); queries: query_terms(), space-joined",
-        "field_boosts": {f"{f}_seg": b for f, b in FIELD_BOOSTS.items()} | {f"{f}_sub": b for f, b in FIELD_BOOSTS.items()},
+        "field_boosts": {f"{f}_seg": b for f, b in FIELD_BOOSTS.items()}
+        | {f"{f}_sub": b for f, b in FIELD_BOOSTS.items()},
     }
     # The segmented copies are indexed but not kept in _source: they double the stored text,
     # and the archive's store (not the cluster) is the source to re-export from.
     source = {"excludes": [f"{f}_{kind}" for f in TEXT_FIELDS for kind in ("seg", "sub")]}
-    return {"settings": {"index": settings},
-            "mappings": {"dynamic": "strict", "_meta": meta, "_source": source, "properties": props}}
+    return {
+        "settings": {"index": settings},
+        "mappings": {"dynamic": "strict", "_meta": meta, "_source": source, "properties": props},
+    }
 
 
 def _words(tokens) -> str:
@@ -122,7 +130,9 @@ def _string_list(value, name: str, aid: str) -> list[str]:
     return sorted({str(v) for v in value if str(v)})
 
 
-def opensearch_document(article: dict, vector: Sequence[float] | None = None, dim: int | None = None) -> tuple[dict, bool]:
+def opensearch_document(
+    article: dict, vector: Sequence[float] | None = None, dim: int | None = None
+) -> tuple[dict, bool]:
     """The document for one article, and whether its date had to be dropped (pure)."""
     aid = article.get("id")
     if not aid or not isinstance(aid, str):
@@ -171,9 +181,18 @@ def article_record(aid: str, article, mentions: Iterable = ()) -> dict:
         elif m.type == "person":
             lists["people"].add(m.value)
     return {
-        "id": aid, "title": article.title, "kicker": article.kicker, "subtitle": article.subtitle, "body": article.body,
-        "date": article.date, "source": article.source, "kind": article.kind, "page": article.page,
-        "url": article.url, "regions": sorted(regions), **{k: sorted(v) for k, v in lists.items()},
+        "id": aid,
+        "title": article.title,
+        "kicker": article.kicker,
+        "subtitle": article.subtitle,
+        "body": article.body,
+        "date": article.date,
+        "source": article.source,
+        "kind": article.kind,
+        "page": article.page,
+        "url": article.url,
+        "regions": sorted(regions),
+        **{k: sorted(v) for k, v in lists.items()},
     }
 
 
@@ -200,7 +219,9 @@ class _BulkWriter:
         self._docs = self._bytes = 0
 
     def write(self, action: dict, doc: dict) -> None:
-        data = (json.dumps(action, ensure_ascii=False) + "\n" + json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
+        data = (json.dumps(action, ensure_ascii=False) + "\n" + json.dumps(doc, ensure_ascii=False) + "\n").encode(
+            "utf-8"
+        )
         if self._f is not None and (self._docs >= self.docs_per_file or self._bytes + len(data) > self.max_bytes):
             self._finish()
         if self._f is None:
@@ -260,7 +281,9 @@ def export_opensearch(
     except OSError as e:
         raise ExportError(f"export: cannot write to {out_dir}: {e.strerror}") from None
 
-    (out_dir / "mapping.json").write_text(json.dumps(opensearch_mapping(dim), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "mapping.json").write_text(
+        json.dumps(opensearch_mapping(dim), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     stats = ExportStats()
     writer = _BulkWriter(out_dir, docs_per_file, max_file_bytes)
     try:
@@ -320,7 +343,10 @@ def pooled_vectors(index) -> VectorFn:
 def export_store(store, out_dir: Path, vector_index=None, index_name: str = "unionkb-articles") -> ExportStats:
     """The whole store (and, given a vector index, one pooled vector per article) as
     OpenSearch mapping and _bulk files in ``out_dir``."""
-    return export_opensearch(store_records(store), out_dir,
-                             dim=vector_index.dim if vector_index is not None else None,
-                             vectors=pooled_vectors(vector_index) if vector_index is not None else None,
-                             index_name=index_name)
+    return export_opensearch(
+        store_records(store),
+        out_dir,
+        dim=vector_index.dim if vector_index is not None else None,
+        vectors=pooled_vectors(vector_index) if vector_index is not None else None,
+        index_name=index_name,
+    )

@@ -1,4 +1,5 @@
 """Snippets with the matched words marked, the same for every keyword backend."""
+
 from __future__ import annotations
 
 from pipeline.script import to_simplified
@@ -55,8 +56,7 @@ def _merge_touching(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def make_snippet(text: str, terms: list[str], width: int = 120,
-                 mark: tuple[str, str] = (MARK_OPEN, MARK_CLOSE)) -> str:
+def make_snippet(text: str, terms: list[str], width: int = 120, mark: tuple[str, str] = (MARK_OPEN, MARK_CLOSE)) -> str:
     """A window of ``text`` around the densest cluster of query words, each marked."""
     spans = _merge_touching(find_term_spans(text, terms))
     a, b = best_window(text, spans, width)

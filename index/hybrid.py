@@ -9,6 +9,7 @@ A ranked list is a sequence of ``(id, score)`` pairs, best first. Two ways to fu
 And one rule on top: an exact keyword match of a quoted phrase or a programme name is
 never buried under semantic near-misses (``protect_exact_matches``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -92,8 +93,9 @@ def _first_seen(lists: Sequence[Ranked]) -> dict[str, int]:
     return seen
 
 
-def reciprocal_rank_fusion(lists: Sequence[Ranked], k: float = RRF_K,
-                           weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
+def reciprocal_rank_fusion(
+    lists: Sequence[Ranked], k: float = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
     """score(d) = sum over lists of weight / (k + rank of d in that list); absent = 0."""
     if k < 0:
         raise ValueError(f"rrf k must not be negative: {k}")
@@ -117,8 +119,7 @@ def min_max_normalise(ranked: Ranked) -> dict[str, float]:
     return out
 
 
-def convex_combination(lists: Sequence[Ranked], weights: Sequence[float] | None = None
-                       ) -> list[tuple[str, float]]:
+def convex_combination(lists: Sequence[Ranked], weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
     """score(d) = sum of weight * min-max-normalised score; absent from a list = 0 there.
 
     Weights are used as given (not re-normalised), so scores stay comparable
@@ -132,8 +133,9 @@ def convex_combination(lists: Sequence[Ranked], weights: Sequence[float] | None 
     return _sorted(fused, _first_seen(lists))
 
 
-def fuse(lists: Sequence[Ranked], method: str = DEFAULT_METHOD, weights: Sequence[float] | None = None,
-         k: float = RRF_K) -> list[tuple[str, float]]:
+def fuse(
+    lists: Sequence[Ranked], method: str = DEFAULT_METHOD, weights: Sequence[float] | None = None, k: float = RRF_K
+) -> list[tuple[str, float]]:
     """Either fusion by name ('rrf' or 'convex')."""
     if method == "rrf":
         return reciprocal_rank_fusion(lists, k=k, weights=weights)

@@ -7,6 +7,7 @@ by the next writer (:meth:`index.archive.Archive.reconcile`). Checkpoints come e
 ``checkpoint`` articles or ``checkpoint_seconds`` seconds, whichever is first, so a kill
 loses at most that much work.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,14 +44,22 @@ class IngestReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        s = (f"{self.pages} pages, {self.articles} articles: {self.added} added, "
-             f"{self.duplicates} duplicates skipped, {len(self.problems)} files skipped")
+        s = (
+            f"{self.pages} pages, {self.articles} articles: {self.added} added, "
+            f"{self.duplicates} duplicates skipped, {len(self.problems)} files skipped"
+        )
         return s + f" ({self.seconds:.1f} s)"
 
     def to_dict(self) -> dict:
-        return {"sources": self.sources, "pages": self.pages, "articles": self.articles, "added": self.added,
-                "duplicates": self.duplicates, "seconds": round(self.seconds, 2),
-                "skipped": [{"file": p.origin, "reason": p.reason} for p in self.problems]}
+        return {
+            "sources": self.sources,
+            "pages": self.pages,
+            "articles": self.articles,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "seconds": round(self.seconds, 2),
+            "skipped": [{"file": p.origin, "reason": p.reason} for p in self.problems],
+        }
 
 
 def keyword_doc(aid: str, art: Article, mentions: Iterable = (), segments: dict | None = None) -> KeywordDoc:
@@ -62,8 +71,9 @@ def keyword_doc(aid: str, art: Article, mentions: Iterable = (), segments: dict 
             regions.add(str(m.value))
             regions.update(m.attrs.get("parent_codes", ()))
     f = search_fields(art)
-    return KeywordDoc(aid, f["title"], f["kicker"], f["body"], art.date, art.source, tuple(sorted(regions)),
-                      segments=segments)
+    return KeywordDoc(
+        aid, f["title"], f["kicker"], f["body"], art.date, art.source, tuple(sorted(regions)), segments=segments
+    )
 
 
 def _prepare_worker(item):
@@ -92,9 +102,13 @@ class IngestSession:
     >>> # s.report.added
     """
 
-    def __init__(self, archive: Archive, checkpoint: int = CHECKPOINT_ARTICLES,
-                 on_progress: Callable[[IngestReport], None] | None = None,
-                 checkpoint_seconds: float = CHECKPOINT_SECONDS):
+    def __init__(
+        self,
+        archive: Archive,
+        checkpoint: int = CHECKPOINT_ARTICLES,
+        on_progress: Callable[[IngestReport], None] | None = None,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
+    ):
         self.archive = archive
         self.checkpoint_every = checkpoint
         self.checkpoint_seconds = checkpoint_seconds
@@ -183,12 +197,14 @@ class IngestSession:
         rep.duplicates += dupes
         rep.added += len(new)
         segs = {p.article.content_hash: p.segments for p in prepared}
-        ar.keyword.add(keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash])
-                       for s in new)
+        ar.keyword.add(
+            keyword_doc(s.id, s.article, mentions[s.article.content_hash], segs[s.article.content_hash]) for s in new
+        )
         self._pending.extend(new)
         self._new_for_cases.extend((s.id, s.article, mentions[s.article.content_hash]) for s in new)
-        if len(self._pending) >= self.checkpoint_every or \
-                (self._pending and time.perf_counter() - self._last_checkpoint >= self.checkpoint_seconds):
+        if len(self._pending) >= self.checkpoint_every or (
+            self._pending and time.perf_counter() - self._last_checkpoint >= self.checkpoint_seconds
+        ):
             self.checkpoint()
         self._progress()
 

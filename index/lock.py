@@ -10,6 +10,7 @@ Limits: ``flock`` is advisory and local. Every writer of this project takes it, 
 tool that writes the files directly does not; and on NFS and similar network file systems
 ``flock`` may not exclude writers on other machines.
 """
+
 from __future__ import annotations
 
 import errno
@@ -122,23 +123,30 @@ class WriterLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self, command: str | None = None, wait: bool = True,
-                on_wait: Callable[[LockHolder | None], None] | None = None,
-                timeout: float | None = None) -> None:
+    def acquire(
+        self,
+        command: str | None = None,
+        wait: bool = True,
+        on_wait: Callable[[LockHolder | None], None] | None = None,
+        timeout: float | None = None,
+    ) -> None:
         """Take the lock. Busy: with ``wait`` poll until free (calling ``on_wait(holder)`` once,
         and again whenever the holder changes; ``timeout`` seconds at most), else raise ArchiveBusy."""
         if self._fd is not None:
             return
         key = str(self.path.resolve())
         if key in _HELD:
-            raise ArchiveLockError(f"the archive at {self.root} is already open for writing in this process "
-                                   f"(pid {os.getpid()}); close it first")
+            raise ArchiveLockError(
+                f"the archive at {self.root} is already open for writing in this process "
+                f"(pid {os.getpid()}); close it first"
+            )
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as e:
             if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-                raise ArchiveLockError(f"the archive at {self.root} is read-only ({e.strerror}): "
-                                       "it can be searched but not written") from None
+                raise ArchiveLockError(
+                    f"the archive at {self.root} is read-only ({e.strerror}): it can be searched but not written"
+                ) from None
             raise ArchiveLockError(f"cannot create {self.path}: {e.strerror}") from None
         deadline = None if timeout is None else time.monotonic() + timeout
         told: LockHolder | None | bool = False

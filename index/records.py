@@ -1,4 +1,5 @@
 """Typed views of stored articles, with the JSON shapes the CLI and the web API share."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,13 +27,34 @@ class ArticleRecord:
     def to_dict(self) -> dict[str, Any]:
         a = self.article
         return {
-            "id": self.id, "title": a.title, "kicker": a.kicker, "subtitle": a.subtitle, "date": a.date,
-            "source": a.source, "kind": a.kind, "page": a.page, "url": a.url, "origin": a.origin,
+            "id": self.id,
+            "title": a.title,
+            "kicker": a.kicker,
+            "subtitle": a.subtitle,
+            "date": a.date,
+            "source": a.source,
+            "kind": a.kind,
+            "page": a.page,
+            "url": a.url,
+            "origin": a.origin,
             "dateline": a.dateline,
-            "byline": {"raw": a.byline.raw, "reporters": list(a.byline.reporters),
-                       "correspondents": list(a.byline.correspondents),
-                       "photographers": list(a.byline.photographers)},
+            "byline": {
+                "raw": a.byline.raw,
+                "reporters": list(a.byline.reporters),
+                "correspondents": list(a.byline.correspondents),
+                "photographers": list(a.byline.photographers),
+            },
             "text": a.body,
-            "entities": [{"type": m.type, "text": m.text, "value": m.value, "field": m.field,
-                          "start": m.start, "end": m.end, "attrs": m.attrs} for m in self.mentions],
+            "entities": [
+                {
+                    "type": m.type,
+                    "text": m.text,
+                    "value": m.value,
+                    "field": m.field,
+                    "start": m.start,
+                    "end": m.end,
+                    "attrs": m.attrs,
+                }
+                for m in self.mentions
+            ],
         }

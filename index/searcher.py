@@ -5,6 +5,7 @@ Fusion itself is pure and lives in :mod:`index.hybrid`; this module gathers the 
 fuses them with the model's :class:`~index.hybrid.FusionSettings`, keeps exact matches on
 top and turns ids into :class:`SearchResult` objects.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -86,10 +87,20 @@ class SearchResult:
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape shared by the CLI's ``--json`` and the web API."""
         return {
-            "id": self.id, "title": self.title, "date": self.date, "source": self.source,
-            "score": round(self.score, 6), "snippet": self.snippet, "text": self.text,
-            "kicker": self.kicker, "subtitle": self.subtitle, "kind": self.kind, "url": self.url,
-            "page": self.page, "origin": self.origin, "scores": self.scores,
+            "id": self.id,
+            "title": self.title,
+            "date": self.date,
+            "source": self.source,
+            "score": round(self.score, 6),
+            "snippet": self.snippet,
+            "text": self.text,
+            "kicker": self.kicker,
+            "subtitle": self.subtitle,
+            "kind": self.kind,
+            "url": self.url,
+            "page": self.page,
+            "origin": self.origin,
+            "scores": self.scores,
         }
 
 
@@ -101,17 +112,31 @@ class HybridSearcher:
     search uses when none is given. The archive passes its own accessors.
     """
 
-    def __init__(self, store: ArticleStore, keyword: KeywordIndex, vectors: Callable[[str], Any],
-                 encoder: Callable[[str], Any], best_model: Callable[[], str | None]):
+    def __init__(
+        self,
+        store: ArticleStore,
+        keyword: KeywordIndex,
+        vectors: Callable[[str], Any],
+        encoder: Callable[[str], Any],
+        best_model: Callable[[], str | None],
+    ):
         self.store = store
         self.keyword = keyword
         self.vectors = vectors
         self.encoder = encoder
         self.best_model = best_model
 
-    def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               model: str | None = None, fusion: str | None = None,
-               include_furniture: bool = False, snippets: bool = True) -> list[SearchResult]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters = Filters(),
+        mode: str = "hybrid",
+        model: str | None = None,
+        fusion: str | None = None,
+        include_furniture: bool = False,
+        snippets: bool = True,
+    ) -> list[SearchResult]:
         """Ranked articles; see :meth:`index.archive.Archive.search`. ``snippets=False`` leaves
         ``snippet`` empty (for callers that read the whole text)."""
         if include_furniture:
@@ -119,8 +144,9 @@ class HybridSearcher:
         found = self._search(query, k + FURNITURE_SLACK, filters, mode, model, fusion, snippets)
         return [r for r in found if r.kind != FURNITURE_KIND][:k]
 
-    def _search(self, query: str, k: int, filters: Filters, mode: str, model: str | None,
-                fusion: str | None, snippets: bool) -> list[SearchResult]:
+    def _search(
+        self, query: str, k: int, filters: Filters, mode: str, model: str | None, fusion: str | None, snippets: bool
+    ) -> list[SearchResult]:
         if mode not in SEARCH_MODES:
             raise SearchError(f"unknown search mode {mode!r} (choose from {', '.join(SEARCH_MODES)})")
         try:
@@ -135,8 +161,9 @@ class HybridSearcher:
         if plan is None:  # keyword mode, or hybrid without vectors
             assert parsed is not None
             hits = self.keyword.search(parsed, k=k, filters=filters)
-            return self.results([(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits},
-                                snippets)
+            return self.results(
+                [(h.id, h.score) for h in hits], parsed, {h.id: {"keyword": h.score} for h in hits}, snippets
+            )
         settings = fusion_settings(plan.model)
         n = max(settings.candidates, 3 * k)
         kw = [(h.id, h.score) for h in self.keyword.search(parsed, k=n, filters=filters)] if parsed else []
@@ -184,8 +211,9 @@ class HybridSearcher:
             ids = covered(model)
             if not ids:
                 raise SearchError(f"no {model} vectors in this archive: embed it with --model {model} first")
-        fallback = STATIC_NAME if model != STATIC_NAME and self.vectors(STATIC_NAME) is not None \
-            and len(ids) < total else None
+        fallback = (
+            STATIC_NAME if model != STATIC_NAME and self.vectors(STATIC_NAME) is not None and len(ids) < total else None
+        )
         return SemanticPlan(model, ids if fallback else None, fallback)
 
     def semantic(self, query: str, model: str, n: int, filters: Filters) -> list[tuple[str, float]]:
@@ -240,8 +268,13 @@ class HybridSearcher:
                 out.append(aid)
         return sorted(out, key=ids.index)
 
-    def results(self, ranked: list[tuple[str, float]], parsed: ParsedQuery | None,
-                scores: dict[str, dict[str, float]], snippets: bool = True) -> list[SearchResult]:
+    def results(
+        self,
+        ranked: list[tuple[str, float]],
+        parsed: ParsedQuery | None,
+        scores: dict[str, dict[str, float]],
+        snippets: bool = True,
+    ) -> list[SearchResult]:
         """Ranked ids as results with snippets; ids the store does not hold are left out."""
         arts = self.store.get_many([i for i, _ in ranked])
         out = []
@@ -251,10 +284,22 @@ class HybridSearcher:
             if sa is None:  # indexed beyond the last store checkpoint: not part of the archive
                 continue
             a = sa.article
-            out.append(SearchResult(
-                id=aid, title=a.title, date=a.date, source=a.source, score=score,
-                snippet=make_snippet(a.body or a.title, terms) if snippets else "", text=a.body, kicker=a.kicker,
-                subtitle=a.subtitle, kind=a.kind, url=a.url, page=a.page, origin=a.origin,
-                scores=scores.get(aid, {}),
-            ))
+            out.append(
+                SearchResult(
+                    id=aid,
+                    title=a.title,
+                    date=a.date,
+                    source=a.source,
+                    score=score,
+                    snippet=make_snippet(a.body or a.title, terms) if snippets else "",
+                    text=a.body,
+                    kicker=a.kicker,
+                    subtitle=a.subtitle,
+                    kind=a.kind,
+                    url=a.url,
+                    page=a.page,
+                    origin=a.origin,
+                    scores=scores.get(aid, {}),
+                )
+            )
         return out

@@ -1,4 +1,5 @@
 """The article store: one SQLite file, the single source of truth. Indexes are rebuilt from it."""
+
 from __future__ import annotations
 
 import json
@@ -143,8 +144,13 @@ class ArticleStore:
         last: Exception | None = None
         for query in ("mode=ro", "immutable=1"):
             try:
-                db = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, timeout=60,
-                                     isolation_level=None, check_same_thread=False)
+                db = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?{query}",
+                    uri=True,
+                    timeout=60,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
                 db.row_factory = sqlite3.Row
                 db.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
             except sqlite3.DatabaseError as e:
@@ -154,8 +160,10 @@ class ArticleStore:
                 self.immutable = True
                 wal = path.with_name(path.name + "-wal")
                 if wal.exists() and wal.stat().st_size > 0:
-                    self.notes.append(f"{wal.name} cannot be read in this read-only directory: "
-                                      "articles committed since SQLite last folded it into the store are not shown")
+                    self.notes.append(
+                        f"{wal.name} cannot be read in this read-only directory: "
+                        "articles committed since SQLite last folded it into the store are not shown"
+                    )
             return db
         raise StoreError(f"{path} is not a usable article store: {last}")
 
@@ -185,8 +193,24 @@ class ArticleStore:
                 cur.execute(
                     f"INSERT OR IGNORE INTO articles (content_hash, seq, {_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (h, seq, aid, a.title, a.kicker, a.subtitle, _byline_json(a.byline), a.dateline, a.body,
-                     a.kind, a.date, a.source, a.url, a.page, a.position, a.origin),
+                    (
+                        h,
+                        seq,
+                        aid,
+                        a.title,
+                        a.kicker,
+                        a.subtitle,
+                        _byline_json(a.byline),
+                        a.dateline,
+                        a.body,
+                        a.kind,
+                        a.date,
+                        a.source,
+                        a.url,
+                        a.page,
+                        a.position,
+                        a.origin,
+                    ),
                 )
                 if cur.rowcount == 0:
                     dupes += 1
@@ -196,8 +220,16 @@ class ArticleStore:
                     cur.execute(
                         "INSERT INTO mentions (article_id, type, text, field, start, end, value, attrs) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (aid, m.type, m.text, m.field, m.start, m.end, str(m.value),
-                         json.dumps(m.attrs, ensure_ascii=False, default=list)),
+                        (
+                            aid,
+                            m.type,
+                            m.text,
+                            m.field,
+                            m.start,
+                            m.end,
+                            str(m.value),
+                            json.dumps(m.attrs, ensure_ascii=False, default=list),
+                        ),
                     )
         except BaseException as e:
             self.rollback()
@@ -228,8 +260,19 @@ class ArticleStore:
             self.db.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
             self.db.executemany(
                 "INSERT INTO mentions (article_id, type, text, field, start, end, value, attrs) VALUES (?,?,?,?,?,?,?,?)",
-                [(article_id, m.type, m.text, m.field, m.start, m.end, str(m.value),
-                  json.dumps(m.attrs, ensure_ascii=False, default=list)) for m in mentions],
+                [
+                    (
+                        article_id,
+                        m.type,
+                        m.text,
+                        m.field,
+                        m.start,
+                        m.end,
+                        str(m.value),
+                        json.dumps(m.attrs, ensure_ascii=False, default=list),
+                    )
+                    for m in mentions
+                ],
             )
 
     def set_meta(self, key: str, value) -> None:
@@ -322,8 +365,9 @@ class ArticleStore:
                 out[aid].add(value)
         return out
 
-    def entity_counts(self, type: str | None = None, limit: int = 50,
-                      article_ids: set[str] | None = None) -> list[tuple[str, str, int, int]]:
+    def entity_counts(
+        self, type: str | None = None, limit: int = 50, article_ids: set[str] | None = None
+    ) -> list[tuple[str, str, int, int]]:
         """(type, value, mentions, articles) most frequent first, optionally within some articles."""
         where, args = [], []
         if type:
@@ -366,8 +410,7 @@ class ArticleStore:
 
     @staticmethod
     def _mention(r: sqlite3.Row) -> Mention:
-        return Mention(r["type"], r["text"], r["field"], r["start"], r["end"], r["value"],
-                       json.loads(r["attrs"]))
+        return Mention(r["type"], r["text"], r["field"], r["start"], r["end"], r["value"], json.loads(r["attrs"]))
 
     def stats(self) -> dict:
         db = self.db
@@ -451,8 +494,10 @@ class CaseStore:
     def candidate_article_ids(self) -> list[str]:
         """Articles that may report a case (a program, or a headline opening with an organisation
         or a place), in ingest order: a rebuild reads only these."""
-        q = ("SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM mentions WHERE type = 'program' "
-             "OR (field = 'title' AND start <= 1 AND type IN ('org', 'region'))) ORDER BY a.seq")
+        q = (
+            "SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM mentions WHERE type = 'program' "
+            "OR (field = 'title' AND start <= 1 AND type IN ('org', 'region'))) ORDER BY a.seq"
+        )
         return [r[0] for r in self.db.execute(q)]
 
     def evidence_groups(self, article_ids: list[str]) -> set[str]:
@@ -483,8 +528,9 @@ class CaseStore:
         for i in range(0, len(groups), 500):
             chunk = groups[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            self.db.execute(f"DELETE FROM cases_fts WHERE rowid IN (SELECT rowid FROM cases WHERE grp IN ({marks}))",
-                            chunk)
+            self.db.execute(
+                f"DELETE FROM cases_fts WHERE rowid IN (SELECT rowid FROM cases WHERE grp IN ({marks}))", chunk
+            )
             self.db.execute(f"DELETE FROM cases WHERE grp IN ({marks})", chunk)
         for r in rows:
             cur = self.db.execute(
@@ -501,8 +547,13 @@ class CaseStore:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
 
-    def filtered(self, region_path: str | None = None, since: str | None = None, until: str | None = None,
-                 program: str | None = None) -> list[tuple[int, str, int, bytes | None]]:
+    def filtered(
+        self,
+        region_path: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        program: str | None = None,
+    ) -> list[tuple[int, str, int, bytes | None]]:
         """(rowid, id, independent articles, vector) of the cases that pass the filters.
 
         A case passes ``since``/``until`` when its dates overlap them; a case without dates does not."""
@@ -543,6 +594,7 @@ class CaseStore:
 
     def resolve(self, prefix: str) -> list[tuple[int, str]]:
         """(rowid, id) of the cases whose id starts with ``prefix`` (at most 5)."""
-        rows = self.db.execute("SELECT rowid, id FROM cases WHERE id LIKE ? ORDER BY id LIMIT 5",
-                               (prefix.lower().replace("%", "") + "%",))
+        rows = self.db.execute(
+            "SELECT rowid, id FROM cases WHERE id LIKE ? ORDER BY id LIMIT 5", (prefix.lower().replace("%", "") + "%",)
+        )
         return [tuple(r) for r in rows]

@@ -21,6 +21,7 @@ one before), else the place it names, else the article's lead. A county the gaze
 under its parent when its name tells (pipeline.regions.unlisted_place). Regions are rolled
 up to the level asked (哪个省 → province, 哪个城市 → city, 哪个县/区/县级市 → county).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,16 +68,50 @@ MENTION_BATCH = 8  # articles whose entities are read at a time
 # Question words, longest first, and the level each implies. "的工会"/"工会" after them is part of the
 # question ("哪个城市的工会举办了…"), not of what was done.
 _QUESTION_WORDS = [
-    ("哪些县级市", "county"), ("哪个县级市", "county"), ("哪些县级工会", "county"), ("哪个县级工会", "county"),
-    ("哪些县区", "county"), ("哪个县区", "county"), ("哪些区县", "county"), ("哪个区县", "county"),
-    ("哪些市县", "county"), ("哪个市县", "county"), ("哪些县", "county"), ("哪个县", "county"), ("哪县", "county"),
-    ("哪些区", "county"), ("哪个区", "county"), ("哪些旗", "county"), ("哪个旗", "county"),
-    ("哪些地级市", "city"), ("哪个地级市", "city"), ("哪些城市", "city"), ("哪个城市", "city"), ("哪座城市", "city"),
-    ("哪些市", "city"), ("哪个市", "city"), ("哪个州", "city"), ("哪个盟", "city"),
-    ("哪些省份", "province"), ("哪个省份", "province"), ("哪些省区", "province"), ("哪个省区", "province"),
-    ("哪些省", "province"), ("哪个省", "province"), ("哪个自治区", "province"), ("哪个直辖市", "city"),
-    ("哪些地方", None), ("哪个地方", None), ("哪些地区", None), ("哪个地区", None), ("哪里", None), ("哪儿", None),
-    ("哪家", None), ("哪些", None), ("哪个", None), ("谁", None),
+    ("哪些县级市", "county"),
+    ("哪个县级市", "county"),
+    ("哪些县级工会", "county"),
+    ("哪个县级工会", "county"),
+    ("哪些县区", "county"),
+    ("哪个县区", "county"),
+    ("哪些区县", "county"),
+    ("哪个区县", "county"),
+    ("哪些市县", "county"),
+    ("哪个市县", "county"),
+    ("哪些县", "county"),
+    ("哪个县", "county"),
+    ("哪县", "county"),
+    ("哪些区", "county"),
+    ("哪个区", "county"),
+    ("哪些旗", "county"),
+    ("哪个旗", "county"),
+    ("哪些地级市", "city"),
+    ("哪个地级市", "city"),
+    ("哪些城市", "city"),
+    ("哪个城市", "city"),
+    ("哪座城市", "city"),
+    ("哪些市", "city"),
+    ("哪个市", "city"),
+    ("哪个州", "city"),
+    ("哪个盟", "city"),
+    ("哪些省份", "province"),
+    ("哪个省份", "province"),
+    ("哪些省区", "province"),
+    ("哪个省区", "province"),
+    ("哪些省", "province"),
+    ("哪个省", "province"),
+    ("哪个自治区", "province"),
+    ("哪个直辖市", "city"),
+    ("哪些地方", None),
+    ("哪个地方", None),
+    ("哪些地区", None),
+    ("哪个地区", None),
+    ("哪里", None),
+    ("哪儿", None),
+    ("哪家", None),
+    ("哪些", None),
+    ("哪个", None),
+    ("谁", None),
 ]
 _AFTER_QUESTION_WORD = re.compile(r"^(?:的)?(?:总工会|工会组织|工会|市总|县总|区总|省总)?")
 _FILLER = re.compile(r"[？?！!。，,、\s]+|^(?:请问|问)")
@@ -91,9 +126,13 @@ _QUOTED = re.compile(r"[\"“「]([^\"”」]+)[\"”」]")
 
 
 # A bare organisation that names its place only by level: 该县总工会, 市总工会, 区总, 本市工会.
-_BARE_ORG = re.compile(r"(?P<ref>该|本|全)?(?P<lvl>[省市县区旗])(?P<body>总工会|总(?![体量数计额值和结共书经理监裁队部站统是工])|工会)")
+_BARE_ORG = re.compile(
+    r"(?P<ref>该|本|全)?(?P<lvl>[省市县区旗])(?P<body>总工会|总(?![体量数计额值和结共书经理监裁队部站统是工])|工会)"
+)
 # A county-level name written right before an organisation or at the head of an item (宝鸡县总工会, △户县热电厂工会).
-_NAMED_BEFORE_ORG = re.compile(r"(?P<name>[\u4e00-\u9fff]{1,4}?[县旗])(?=[\u4e00-\u9fff]{0,8}?(?:总工会|工会|总(?![体量数计额值和结共书经理监裁队部站统是])))")
+_NAMED_BEFORE_ORG = re.compile(
+    r"(?P<name>[\u4e00-\u9fff]{1,4}?[县旗])(?=[\u4e00-\u9fff]{0,8}?(?:总工会|工会|总(?![体量数计额值和结共书经理监裁队部站统是])))"
+)
 # A name before the question word that reads as a place (火星省哪个县…); 我市, 该县 and 园区 do not.
 _PLACE_NAME = re.compile(r"(?![我本该全各这那])[\u4e00-\u9fff]{2,10}(?:省|自治区|市|自治州|县|旗)")
 
@@ -416,8 +455,10 @@ def _lead_region(c: WhoCandidate) -> Mention | None:
         return None
     # the most specific place of the lead: a county story names its province too
     deepest = max(LEVELS.index(m.attrs.get("level", "province")) for m in lead)
-    return min((m for m in lead if LEVELS.index(m.attrs.get("level", "province")) == deepest),
-               key=lambda m: (_FIELD_ORDER.get(m.field, 4), m.start))
+    return min(
+        (m for m in lead if LEVELS.index(m.attrs.get("level", "province")) == deepest),
+        key=lambda m: (_FIELD_ORDER.get(m.field, 4), m.start),
+    )
 
 
 def _fits(unit: RegionUnit, lvl_char: str) -> bool:
@@ -505,8 +546,9 @@ def _unlisted_in(text: str) -> UnlistedPlace | None:
     return None
 
 
-def _evidence_place(c: WhoCandidate, sentences: list[_Sentence], u: _Unit, q: ParsedQuestion
-                    ) -> tuple[_Place | None, Mention | None, bool]:
+def _evidence_place(
+    c: WhoCandidate, sentences: list[_Sentence], u: _Unit, q: ParsedQuestion
+) -> tuple[_Place | None, Mention | None, bool]:
     """(place, acting organisation, whether the unit itself names the organisation)."""
     org = _acting_org(u, c.mentions, q)
     text = u.compact
@@ -524,7 +566,9 @@ def _evidence_place(c: WhoCandidate, sentences: list[_Sentence], u: _Unit, q: Pa
         if unlisted is not None:
             return _Place(unlisted=unlisted), org, True
     m = _BARE_ORG.search(text)
-    if m is not None and (m["ref"] in ("该", "本") or not m.start() or not re.match(r"[\u4e00-\u9fff]", text[m.start() - 1])):
+    if m is not None and (
+        m["ref"] in ("该", "本") or not m.start() or not re.match(r"[\u4e00-\u9fff]", text[m.start() - 1])
+    ):
         linked = _linked_place(c, sentences, u, m)
         if linked is not None:
             return linked, org, org is not None
@@ -567,8 +611,12 @@ def _at_level(code: str, level: str | None):
     here = region_by_code(code)
     if level == "city" and here.level == "province" and here.type == "直辖市":
         return here  # 北京市 answers "哪个城市"
-    if (level == "city" and here.level == "county" and here.parent_code is not None
-            and region_by_code(here.parent_code).type == "直辖市"):
+    if (
+        level == "city"
+        and here.level == "county"
+        and here.parent_code is not None
+        and region_by_code(here.parent_code).type == "直辖市"
+    ):
         return region_by_code(here.parent_code)
     if level == "county" and here.level == "city" and not descendant_codes(code, include_self=False):
         return here  # 儋州市, 东莞市: prefecture cities with no counties answer "哪个县市"
@@ -586,8 +634,11 @@ def _program_in(u: _Unit, mentions: Sequence[Mention], q: ParsedQuestion) -> str
 @lru_cache(maxsize=8192)
 def _words(text: str) -> tuple[str, ...]:
     """Dictionary words of two characters or more (no HMM guesses: this runs at question time)."""
-    return tuple(dict.fromkeys(w for w in jieba_tokenizer().cut(text, HMM=False)
-                               if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)))
+    return tuple(
+        dict.fromkeys(
+            w for w in jieba_tokenizer().cut(text, HMM=False) if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)
+        )
+    )
 
 
 def _rescore(units: list[_Unit], matcher: _Matcher, changed: set[int]) -> None:
@@ -653,7 +704,11 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
             return None
         successor = region_by_code(p.successor_code).name if p.successor_code else ""
         if level in (None, p.level):
-            parents = [*(u.name for u in ancestors(p.parent_code)), region_by_code(p.parent_code).name] if p.parent_code else []
+            parents = (
+                [*(u.name for u in ancestors(p.parent_code)), region_by_code(p.parent_code).name]
+                if p.parent_code
+                else []
+            )
             return p.name, p.level, parents, "", False, successor
         if not p.parent_code:
             return None
@@ -667,11 +722,15 @@ def _answer_for(place: _Place, level: str | None, q: ParsedQuestion):
     return unit.name, unit.level, [u.name for u in ancestors(unit.code)], unit.code, True, ""
 
 
-def answer_who(question: str, level: str | None, k: int, candidates: Sequence[WhoCandidate],
-               similarity: Sequence[SentenceSimilarity] = (),
-               word_vectors: Callable[[list[str]], np.ndarray] | None = None,
-               load_mentions: Callable[[list[str]], dict[str, Sequence[Mention]]] | None = None
-               ) -> list[WhoAnswer]:
+def answer_who(
+    question: str,
+    level: str | None,
+    k: int,
+    candidates: Sequence[WhoCandidate],
+    similarity: Sequence[SentenceSimilarity] = (),
+    word_vectors: Callable[[list[str]], np.ndarray] | None = None,
+    load_mentions: Callable[[list[str]], dict[str, Sequence[Mention]]] | None = None,
+) -> list[WhoAnswer]:
     """Regions (at ``level``, or the level the question asks for) ranked by how well their
     organisations' reported actions match the question; one answer per region, best evidence kept.
 
@@ -730,15 +789,26 @@ def answer_who(question: str, level: str | None, k: int, candidates: Sequence[Wh
             break
         if load_mentions is not None:
             found_mentions = load_mentions([x[1].article_id for x in batch])
-            batch = [(b, replace(c, mentions=tuple(found_mentions[c.article_id])), sentences, ranked, search, coverage)
-                     for b, c, sentences, ranked, search, coverage in batch if c.article_id in found_mentions]
+            batch = [
+                (b, replace(c, mentions=tuple(found_mentions[c.article_id])), sentences, ranked, search, coverage)
+                for b, c, sentences, ranked, search, coverage in batch
+                if c.article_id in found_mentions
+            ]
         for _, c, sentences, ranked, search, coverage in batch:
             _answers_from(c, sentences, ranked, search, coverage, q, level, best_answers)
     return sorted(best_answers.values(), key=lambda a: (-a.score, a.code))[: max(k, 0)]
 
 
-def _answers_from(c: WhoCandidate, sentences: list[_Sentence], ranked: list[_Unit], search: float, coverage: float,
-                  q: ParsedQuestion, level: str | None, best_answers: dict[str, WhoAnswer]) -> None:
+def _answers_from(
+    c: WhoCandidate,
+    sentences: list[_Sentence],
+    ranked: list[_Unit],
+    search: float,
+    coverage: float,
+    q: ParsedQuestion,
+    level: str | None,
+    best_answers: dict[str, WhoAnswer],
+) -> None:
     """The regions one article's best evidence names, kept in ``best_answers`` when they beat what is there."""
     for u in [u for u in ranked[:3] if u.score >= 0.6 * ranked[0].score]:
         place, org, org_in_unit = _evidence_place(c, sentences, u, q)

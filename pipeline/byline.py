@@ -10,6 +10,7 @@ Names follow their role word (记者, 通讯员), several separated by spaces or
 before 摄 are the photographers. A one-character "name" is half of a name that column
 extraction split (夏丽 萍 → 夏丽萍).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,7 @@ _ROLE = r"(?:本报|特约|见习|实习)?(?:记者|通讯员)"
 _PHOTO = r"(?:摄影报道|摄影|文\s*/\s*图|图\s*/\s*文|文摄|摄)"
 _AGENCY = r"(?:视觉中国|新华社(?:发)?|人民视觉|中新社|IC\s*photo|东方IC)"
 
-_TOKEN = re.compile(
-    rf"(?P<role>{_ROLE})|(?P<photo>{_PHOTO})|(?P<name>(?:(?!{_ROLE}|{_PHOTO})[{HAN}·])+)"
-)
+_TOKEN = re.compile(rf"(?P<role>{_ROLE})|(?P<photo>{_PHOTO})|(?P<name>(?:(?!{_ROLE}|{_PHOTO})[{HAN}·])+)")
 _DISPATCH = re.compile(
     rf"^\**\s*(?P<lead>本报讯|[{HAN}\w]{{2,16}}?讯(?=\s|[（(]|$)|[{HAN}\w]{{2,16}}?电(?=\s*[（(]))\s*\**\s*"
     r"(?:[（(](?P<inner>[^（()）]{0,48})[）)])?\s*"
@@ -179,7 +178,7 @@ def split_leading_byline(text: str) -> tuple[str, str]:
     m = _DISPATCH.match(text)
     if not m:
         return "", text
-    return text[: m.end()].strip().replace("**", ""), text[m.end():].lstrip()
+    return text[: m.end()].strip().replace("**", ""), text[m.end() :].lstrip()
 
 
 def split_byline_tail(text: str) -> tuple[str, str]:
@@ -187,7 +186,7 @@ def split_byline_tail(text: str) -> tuple[str, str]:
     m = _BYLINE_TAIL.match(text)
     if not m or not _only_names_and_roles(m["inner"], need_role=False):
         return "", text
-    return m["inner"].strip(), text[m.end():].lstrip()
+    return m["inner"].strip(), text[m.end() :].lstrip()
 
 
 def is_agency_line(text: str) -> bool:

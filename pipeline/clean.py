@@ -10,6 +10,7 @@ paragraph breaks; it writes one paragraph per line with a blank line between par
 and keeps markdown heading markers (``#``, whole-line ``**…**``) because the splitter reads
 them. It is idempotent: cleaning clean text changes nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,9 +42,25 @@ _CANNOT_START = "，。、；：？！）》”’】…,.;:!?)"
 # Column and series labels printed above articles; they are not titles.
 SECTION_LABELS = frozenset(
     {
-        "阅读提示", "新闻特写", "工会工作巡礼", "奋斗百年路 启航新征程", "团结奋斗开新局 喜迎工会十八大",
-        "抗疫情促发展 工会在行动", "工“娘家人”故事", "编者按", "图片新闻", "新闻速览", "本版导读",
-        "记者观察", "记者手记", "一线传真", "工会动态", "基层传真", "新闻链接", "相关链接", "短评",
+        "阅读提示",
+        "新闻特写",
+        "工会工作巡礼",
+        "奋斗百年路 启航新征程",
+        "团结奋斗开新局 喜迎工会十八大",
+        "抗疫情促发展 工会在行动",
+        "工“娘家人”故事",
+        "编者按",
+        "图片新闻",
+        "新闻速览",
+        "本版导读",
+        "记者观察",
+        "记者手记",
+        "一线传真",
+        "工会动态",
+        "基层传真",
+        "新闻链接",
+        "相关链接",
+        "短评",
     }
 )
 # Short column names built like the known ones (工会工作巡礼, 新闻特写); six characters at most.
@@ -132,7 +149,9 @@ def markdown_text(line: str) -> str:
 # word, they break matching: 马背\u200d送学 is not 马背送学), soft hyphens, BOMs, and tag
 # characters. Vertical tab, form feed, NEL and the Unicode line/paragraph separators
 # become line breaks.
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]"
+)
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
@@ -153,12 +172,17 @@ def strip_invisible(text: str) -> str:
 def strip_invisible_fields(article: Article) -> Article:
     """An article with strip_invisible applied to every text field it carries."""
     b = article.byline
-    byline = Byline(strip_invisible(b.raw), *(tuple(strip_invisible(n) for n in names)
-                                               for names in (b.reporters, b.correspondents, b.photographers)))
+    byline = Byline(
+        strip_invisible(b.raw),
+        *(tuple(strip_invisible(n) for n in names) for names in (b.reporters, b.correspondents, b.photographers)),
+    )
     return article.with_(
-        title=strip_invisible(article.title), body=strip_invisible(article.body),
-        kicker=strip_invisible(article.kicker), subtitle=strip_invisible(article.subtitle),
-        dateline=strip_invisible(article.dateline), source=strip_invisible(article.source),
+        title=strip_invisible(article.title),
+        body=strip_invisible(article.body),
+        kicker=strip_invisible(article.kicker),
+        subtitle=strip_invisible(article.subtitle),
+        dateline=strip_invisible(article.dateline),
+        source=strip_invisible(article.source),
         url=strip_invisible(article.url) if article.url else article.url,
         byline=byline if byline != b else b,
     )
@@ -465,7 +489,7 @@ def _mark_structure(lines: list[str]) -> list[_Para]:
 
 def _shingles(text: str, n: int = 6) -> set[str]:
     t = re.sub(rf"[^{HAN}\w]", "", text)
-    return {t[i: i + n] for i in range(max(1, len(t) - n + 1))}
+    return {t[i : i + n] for i in range(max(1, len(t) - n + 1))}
 
 
 def coverage(text: str, others: set[str]) -> float:
@@ -556,7 +580,7 @@ def tidy_spaces(line: str) -> str:
     level = markdown_level(line)
     prefix = ""
     if level is not None and level < 7:
-        prefix, line = line[: level] + " ", line[level:]
+        prefix, line = line[:level] + " ", line[level:]
     t = re.sub(r"\s+", " ", line).strip()
     byline, rest = split_leading_byline(t)
     if not byline:

@@ -1,4 +1,5 @@
 """Publication dates and datelines. A date is taken only from what the page states; never guessed."""
+
 from __future__ import annotations
 
 import re

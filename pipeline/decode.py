@@ -13,6 +13,7 @@ consulted only for files that are none of the three.
 Traditional text is returned as Traditional, as printed; pipeline.script converts it for
 segmentation, splitting, entities and search.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -35,14 +36,36 @@ class DecodeError(ValueError):
 # Labels as they appear in HTTP headers and <meta charset>, mapped to the codec we use.
 # GB2312/GBK labels get GB18030: a strict superset, and pages labelled gb2312 routinely
 # contain GBK-only characters (镕, 喆 …).
-_GB_LABELS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "euc-cn",
-              "euccn", "csgb2312", "chinese", "gb18030", "windows-936"}
-_BIG5_LABELS = {"big5", "big-5", "x-big5", "cp950", "ms950", "csbig5", "big5-hkscs", "big5hkscs",
-                "windows-950"}
+_GB_LABELS = {
+    "gb2312",
+    "gbk",
+    "x-gbk",
+    "gb_2312-80",
+    "gb_2312",
+    "cp936",
+    "ms936",
+    "euc-cn",
+    "euccn",
+    "csgb2312",
+    "chinese",
+    "gb18030",
+    "windows-936",
+}
+_BIG5_LABELS = {"big5", "big-5", "x-big5", "cp950", "ms950", "csbig5", "big5-hkscs", "big5hkscs", "windows-950"}
 # HTTP clients report ISO-8859-1 when a server names no charset at all; such a label says
 # nothing about Chinese bytes, so it is treated as no hint.
-_WEAK_LABELS = {"iso-8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252",
-                "iso8859-1", "iso_8859-1"}
+_WEAK_LABELS = {
+    "iso-8859-1",
+    "latin-1",
+    "latin1",
+    "l1",
+    "us-ascii",
+    "ascii",
+    "windows-1252",
+    "cp1252",
+    "iso8859-1",
+    "iso_8859-1",
+}
 
 _GB = "gb18030"
 _BIG5_CODECS = ("cp950", "big5hkscs")  # cp950 = Big5 + Microsoft extras; HKSCS for HK texts
@@ -76,8 +99,7 @@ def detect_encoding(sample: bytes, origin: str, hint: str | None = None) -> tupl
     return codec, errors
 
 
-def iter_decoded(blocks: Iterator[bytes], codec: str, errors: str, origin: str,
-                 skip: int = 0) -> Iterator[str]:
+def iter_decoded(blocks: Iterator[bytes], codec: str, errors: str, origin: str, skip: int = 0) -> Iterator[str]:
     """Text of a stream of byte blocks in a codec chosen by detect_encoding.
 
     Stray undecodable bytes become U+FFFD; a block where they are more than 1% of the
@@ -101,7 +123,7 @@ def _choose(data: bytes, origin: str, hint: str | None) -> tuple[str, str, str]:
     if not data.strip():
         raise DecodeError(origin, "empty file" if not data else "empty file (only white space)")
     if data.startswith(codecs.BOM_UTF8):
-        text = _decode_prefix(data[len(codecs.BOM_UTF8):], "utf-8")
+        text = _decode_prefix(data[len(codecs.BOM_UTF8) :], "utf-8")
         if text is None:
             raise DecodeError(origin, "starts with a UTF-8 byte-order mark but is not valid UTF-8")
         return "utf-8-sig", "strict", text
@@ -132,7 +154,11 @@ def _choose(data: bytes, origin: str, hint: str | None) -> tuple[str, str, str]:
         codec, text, _ = _best([(hinted, hinted_text), ("utf-8", utf8)], margin_for_first=0.2)
         return codec, "strict", text
     if utf8 is not None and (utf8.isascii() or any(ord(ch) >= 0x800 for ch in utf8)):
-        return "utf-8", "strict", utf8  # real UTF-8 Chinese has 3-byte characters; GBK/Big5 bytes never form them by chance
+        return (
+            "utf-8",
+            "strict",
+            utf8,
+        )  # real UTF-8 Chinese has 3-byte characters; GBK/Big5 bytes never form them by chance
     candidates = [("utf-8", utf8)] if utf8 is not None else []
     for codec in (_GB, *_BIG5_CODECS):
         text = _decode_prefix(data, codec)

@@ -15,6 +15,7 @@ How regions are decided, in order:
 4. A name that still fits several units (朝阳区, 鼓楼区) takes the unit best supported by the
    other places the article names; when that leaves a tie, ``attrs['ambiguous']`` lists them.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -79,7 +80,7 @@ class _Text:
 
 
 def _is_joinable(ch: str) -> bool:
-    return ("\u4e00" <= ch <= "\u9fff") or ch.isdigit() or ch in "“”\"《》（）()、，。"
+    return ("\u4e00" <= ch <= "\u9fff") or ch.isdigit() or ch in '“”"《》（）()、，。'
 
 
 def _make_text(field_name: str, text: str) -> _Text:
@@ -230,7 +231,11 @@ def _chain_groups(text: _Text, hits: list[GazetteerHit]) -> list[_Place]:
     # towns and villages written right after a unit are kept as free text under it
     for place in places:
         m = _TOWN.match(text.compact, place.end)
-        if m and not (set(re.sub("街道|社区|苏木", "", m.group())) & _TOWN_STOP) and _tokenizer().FREQ.get(m.group(), 0) < 500:
+        if (
+            m
+            and not (set(re.sub("街道|社区|苏木", "", m.group())) & _TOWN_STOP)
+            and _tokenizer().FREQ.get(m.group(), 0) < 500
+        ):
             place.town = m.group()
             place.end = m.end()
             place.parts.append((m.start(), m.end()))
@@ -268,11 +273,19 @@ def _supports_common_word(code: str, anchor: str) -> bool:
 def _resolve_places(places: list[_Place]) -> list[_Place]:
     """Pick one unit per place from the others the article names (see module docstring)."""
     anchors = [p.candidates[0] for p in places if len(p.candidates) == 1 and not p.needs_context and not p.bare]
-    anchors += [p.candidates[0] for p in places if len(p.candidates) == 1 and p.bare and not p.needs_context
-                and region_by_code(p.candidates[0]).level != "county"]
+    anchors += [
+        p.candidates[0]
+        for p in places
+        if len(p.candidates) == 1
+        and p.bare
+        and not p.needs_context
+        and region_by_code(p.candidates[0]).level != "county"
+    ]
     resolved: list[_Place] = []
     for place in places:
-        county_bare = place.bare and not place.chained and all(region_by_code(c).level == "county" for c in place.candidates)
+        county_bare = (
+            place.bare and not place.chained and all(region_by_code(c).level == "county" for c in place.candidates)
+        )
         if len(place.candidates) == 1 and not place.needs_context and not county_bare:
             place.code = place.candidates[0]
             resolved.append(place)
@@ -285,7 +298,9 @@ def _resolve_places(places: list[_Place]) -> list[_Place]:
             top_level = region_by_code(place.candidates[0]).level
             strong = {c for c in place.candidates if any(a == c or a == region_by_code(c).parent_code for a in others)}
             scores = {
-                c: scores[c] + (10.0 if c in strong else 0.0) if (c in strong or region_by_code(c).level == top_level) else -1.0
+                c: scores[c] + (10.0 if c in strong else 0.0)
+                if (c in strong or region_by_code(c).level == top_level)
+                else -1.0
                 for c in place.candidates
             }
         after = place.text.compact[place.unit_end : place.unit_end + 4]
@@ -406,7 +421,9 @@ class _Org:
     kind: str
 
 
-def _nearest_place_for_level(lvl: str, text: _Text, pos: int, places: list[_Place], lead: list[_Place]) -> _Place | None:
+def _nearest_place_for_level(
+    lvl: str, text: _Text, pos: int, places: list[_Place], lead: list[_Place]
+) -> _Place | None:
     """The place a bare 市总/区总/县人社局 refers to: same sentence first (nearest before), then the lead."""
 
     def fits(p: _Place) -> bool:
@@ -497,8 +514,14 @@ def _find_orgs(texts: list[_Text], places: list[_Place], lead: list[_Place]) -> 
                 and (known_place or not _tokenizer().FREQ.get(before))
             ):
                 # a place the gazetteer does not know (怀柔县民政局: the county is now a district)
-                add(text, m.start() - 2, m.end(), before + m.group(), _region_in(text, m.start() - 2, m.end(), places),
-                    _org_kind(m.group()))
+                add(
+                    text,
+                    m.start() - 2,
+                    m.end(),
+                    before + m.group(),
+                    _region_in(text, m.start() - 2, m.end(), places),
+                    _org_kind(m.group()),
+                )
                 continue
             nearest = _nearest_place_for_level(m["lvl"], text, m.start(), places, lead)
             body = "总工会" if m["body"].startswith("总") else m["body"]
@@ -510,13 +533,22 @@ def _find_orgs(texts: list[_Text], places: list[_Place], lead: list[_Place]) -> 
         for m in _TOWN_UNION_END.finditer(c):
             # walk left over the town's own name (金坝|街道总工会), stopping at 区/市/县 or a function word
             start = m.start()
-            while start > 0 and m.start() - start < 5 and re.match(rf"[{_CJK}]", c[start - 1]) and c[start - 1] not in _TOWN_STOP:
+            while (
+                start > 0
+                and m.start() - start < 5
+                and re.match(rf"[{_CJK}]", c[start - 1])
+                and c[start - 1] not in _TOWN_STOP
+            ):
                 start -= 1
             if m.start() - start < 2:
                 continue
             deepest = sorted(lead, key=lambda p: -level_rank(region_by_code(p.code).level))
             region = deepest[0] if deepest else None
-            in_sentence = [p for p in places if p.text is text and text.sentence(p.start) == text.sentence(start) and p.end <= start]
+            in_sentence = [
+                p
+                for p in places
+                if p.text is text and text.sentence(p.start) == text.sentence(start) and p.end <= start
+            ]
             if in_sentence:
                 region = in_sentence[-1]
             value = (region_by_code(region.code).name if region else "") + c[start : m.end()]
@@ -541,7 +573,15 @@ def _region_in(text: _Text, start: int, end: int, places: list[_Place]) -> str:
 
 def _org_mention(org: _Org) -> Mention:
     start, end = org.text.span(org.start, org.end)
-    return Mention("org", org.text.original[start:end], org.text.field, start, end, org.value, {"region": org.region, "kind": org.kind})
+    return Mention(
+        "org",
+        org.text.original[start:end],
+        org.text.field,
+        start,
+        end,
+        org.value,
+        {"region": org.region, "kind": org.kind},
+    )
 
 
 # ------------------------------------------------------------------ programs
@@ -558,7 +598,9 @@ _PROGRAM_AFTER = re.compile(
     r"^[^，。！？；“”\"]{0,6}?(?:活动|行动|工程|项目|计划|模式|品牌|专栏|竞赛|大赛|评选|机制|宣讲|比赛|工作法|"
     r"体系|交流会|仪式|系列|专项|平台|载体|主题|读书月|站点|驿站|课堂|讲堂|工作室|服务队|联盟|行动计划|建设|作业题)"
 )
-_PROGRAM_SELF = re.compile(r"(?:活动|行动|工程|计划|竞赛|大赛|评选|月|周|站|之家|课堂|讲堂|杯|奖|工作法|项目|品牌|专栏)$")
+_PROGRAM_SELF = re.compile(
+    r"(?:活动|行动|工程|计划|竞赛|大赛|评选|月|周|站|之家|课堂|讲堂|杯|奖|工作法|项目|品牌|专栏)$"
+)
 
 
 def _find_programs(texts: list[_Text], orgs: list[_Org], places: list[_Place]) -> list[Mention]:
@@ -592,7 +634,9 @@ def _find_programs(texts: list[_Text], orgs: list[_Org], places: list[_Place]) -
     for text, cs, ce, name, kind in found:
         org = _acting_org(text, cs, ce, orgs)
         start, end = text.span(cs, ce)
-        out.append(Mention("program", text.original[start:end], text.field, start, end, name, {"org": org, "kind": kind}))
+        out.append(
+            Mention("program", text.original[start:end], text.field, start, end, name, {"org": org, "kind": kind})
+        )
     return out
 
 
@@ -670,8 +714,12 @@ def extract_entities(article: Article, statistical: bool | str = False) -> list[
 
 
 # One-character abbreviations that People's Daily tags as places of their own (欧美 → 欧 + 美; 辽南 → 辽).
-_PLACE_ABBREVIATIONS = set("欧美亚非港澳台中日韩英法德俄京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川蜀黔滇藏陕秦甘陇青宁")
-_TITLE_AFTER_SURNAME = re.compile(r"^(.)(?:大娘|大爷|大妈|大伯|大婶|大姐|大哥|老师|师傅|先生|女士|同志|书记|主任|教授|太子)$")
+_PLACE_ABBREVIATIONS = set(
+    "欧美亚非港澳台中日韩英法德俄京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川蜀黔滇藏陕秦甘陇青宁"
+)
+_TITLE_AFTER_SURNAME = re.compile(
+    r"^(.)(?:大娘|大爷|大妈|大伯|大婶|大姐|大哥|老师|师傅|先生|女士|同志|书记|主任|教授|太子)$"
+)
 _NAME_GLUED_VERB = re.compile(r"^(.)(?:说|送|退|的|讲|问|答|笑|想|看|道)$")
 
 
@@ -705,7 +753,13 @@ def _clean_statistical(text: str, s: int, e: int, label: str) -> list[tuple[int,
             return []
     if label == "LOC" and len(word) == 2 and all(ch in _PLACE_ABBREVIATIONS for ch in word) and freq < 1000:
         return [(s, s + 1, "LOC"), (s + 1, e, "LOC")]
-    if label == "LOC" and len(word) >= 2 and word[0] in _PLACE_ABBREVIATIONS and word[1] in "南北东西" and not _word_tags().get(word[:2]) == "ns":
+    if (
+        label == "LOC"
+        and len(word) >= 2
+        and word[0] in _PLACE_ABBREVIATIONS
+        and word[1] in "南北东西"
+        and not _word_tags().get(word[:2]) == "ns"
+    ):
         return [(s, s + 1, "LOC")]
     return [(s, e, label)]
 

@@ -5,6 +5,7 @@ magnitude are scaled here (33.65万名 → 336,500). "What it counts" is the nou
 classifier (33.65万名**职工**, 657场次**专场招聘会**) or, for money, percentages and people
 counts, the noun phrase before the number (专项补助**经费**4000万元).
 """
+
 from __future__ import annotations
 
 import re
@@ -30,13 +31,87 @@ _FIGURE = re.compile(
     r"(?P<approx0>多|余)?(?P<mag>万亿|亿|万|千|百)?(?P<approx>多|余|来)?"
     r"(?:(?P<unit>" + "|".join(re.escape(u) for u in _UNITS) + r")|(?<=[万亿])(?![\u4e00-\u9fff]))"
 )
-_FOLLOW_STOP = set("的和与及、，。；：！？（）()“”\"在为是了等到向给对把被从以将就也都还并")
-_FOLLOW_STOP_WORDS = {"以上", "以下", "左右", "之间", "提供", "参加", "参与", "进行", "开展", "获得", "达到", "共", "累计", "其中"}
+_FOLLOW_STOP = set('的和与及、，。；：！？（）()“”"在为是了等到向给对把被从以将就也都还并')
+_FOLLOW_STOP_WORDS = {
+    "以上",
+    "以下",
+    "左右",
+    "之间",
+    "提供",
+    "参加",
+    "参与",
+    "进行",
+    "开展",
+    "获得",
+    "达到",
+    "共",
+    "累计",
+    "其中",
+}
 _BEFORE_SKIP = {
-    "在", "保持", "达到", "达", "超过", "超", "为", "是", "约", "近", "共", "累计", "已", "了", "有", "到", "占", "共计",
-    "仅", "总数", "总额", "投入", "安排", "给予", "发放", "增加", "惠及", "预算", "新列", "列支", "筹集", "提高", "增至",
-    "合计", "以上", "每年", "每月", "每人", "分别", "年", "又", "已经", "超额", "覆盖", "却", "就", "也", "还", "都",
-    "共有", "现有", "拥有", "首期", "短短", "涉及", "但", "启动", "推动", "完成", "新增", "至", "扩大", "虽说",
+    "在",
+    "保持",
+    "达到",
+    "达",
+    "超过",
+    "超",
+    "为",
+    "是",
+    "约",
+    "近",
+    "共",
+    "累计",
+    "已",
+    "了",
+    "有",
+    "到",
+    "占",
+    "共计",
+    "仅",
+    "总数",
+    "总额",
+    "投入",
+    "安排",
+    "给予",
+    "发放",
+    "增加",
+    "惠及",
+    "预算",
+    "新列",
+    "列支",
+    "筹集",
+    "提高",
+    "增至",
+    "合计",
+    "以上",
+    "每年",
+    "每月",
+    "每人",
+    "分别",
+    "年",
+    "又",
+    "已经",
+    "超额",
+    "覆盖",
+    "却",
+    "就",
+    "也",
+    "还",
+    "都",
+    "共有",
+    "现有",
+    "拥有",
+    "首期",
+    "短短",
+    "涉及",
+    "但",
+    "启动",
+    "推动",
+    "完成",
+    "新增",
+    "至",
+    "扩大",
+    "虽说",
 }
 
 
@@ -81,11 +156,13 @@ def _counted_after(text: str, pos: int) -> str:
 
 def _counted_before(text: str, pos: int) -> str:
     window = text[max(0, pos - 14) : pos]
-    cut = max(window.rfind(ch) for ch in "，。；：、！？（）()“”\"\n")
+    cut = max(window.rfind(ch) for ch in '，。；：、！？（）()“”"\n')
     window = window[cut + 1 :]
     words = list(_words(window))
     # drop the verbs and particles between the thing and its number (面积却有|6.6万平方公里)
-    while words and (words[-1] in _BEFORE_SKIP or len(words[-1]) == 1 or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", words[-1])):
+    while words and (
+        words[-1] in _BEFORE_SKIP or len(words[-1]) == 1 or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", words[-1])
+    ):
         words.pop()
     picked = []
     for word in reversed(words):
@@ -174,7 +251,12 @@ def find_dates(
         # a date elsewhere may be a plan (从3月1日至7月31日), so it simply takes the publication year
         is_dateline = dateline_at is not None and m.start() == dateline_at
         resolved = resolve_dateline(m.group(), publication_date) if is_dateline else _with_year(m, publication_date)
-        add(m.start(), m.end(), resolved or m.group(), ("dateline" if is_dateline else "date") if resolved else "month_day")
+        add(
+            m.start(),
+            m.end(),
+            resolved or m.group(),
+            ("dateline" if is_dateline else "date") if resolved else "month_day",
+        )
     for m in _YEAR_MONTH.finditer(text):
         add(m.start(), m.end(), f"{int(m['y']):04d}-{int(m['m']):02d}", "month")
     for m in _YEAR.finditer(text):
@@ -184,6 +266,7 @@ def find_dates(
 
 
 # ------------------------------------------------------------------ quantities as ranges
+
 
 @dataclass(frozen=True)
 class Quantity:
@@ -211,8 +294,18 @@ class Quantity:
 
 
 _UNIT_KINDS = {
-    "人": "people", "名": "people", "位": "people", "余人": "people", "人次": "visits", "元": "money",
-    "块钱": "money", "块": "money", "家": "orgs", "%": "percent", "个百分点": "percent", "年": "year",
+    "人": "people",
+    "名": "people",
+    "位": "people",
+    "余人": "people",
+    "人次": "visits",
+    "元": "money",
+    "块钱": "money",
+    "块": "money",
+    "家": "orgs",
+    "%": "percent",
+    "个百分点": "percent",
+    "年": "year",
 }
 _Q_UNITS = sorted(set(_UNITS) | set(_UNIT_KINDS) | {"块钱"}, key=len, reverse=True)
 _QUANTITY = re.compile(
@@ -251,7 +344,11 @@ def find_quantities(text: str) -> tuple[Quantity, ...]:
         num = m["num"]
         if not num[0].isdigit():
             # a lone 一/十/千 inside words (一线, 十分, 千家万户) is no quantity without a unit
-            if (len(num) == 1 and not m["unit"] and not m["mag"] and num not in "万亿") or num in ("万", "亿") and not (m["unit"] or m["pre"] == "上"):
+            if (
+                (len(num) == 1 and not m["unit"] and not m["mag"] and num not in "万亿")
+                or num in ("万", "亿")
+                and not (m["unit"] or m["pre"] == "上")
+            ):
                 continue
             if m.start("num") and text[m.start("num") - 1] in "第周初星礼":
                 continue

@@ -14,6 +14,7 @@ both are removed here so the cleaner and the store see each paragraph once.
 
 parse_article_html never raises for bad input: it returns a LoadProblem naming the page.
 """
+
 from __future__ import annotations
 
 import re
@@ -206,8 +207,12 @@ def _parse_founder(page: _Page) -> _Parsed:
 def _parse_generic(page: _Page) -> _Parsed:
     p = _Parsed("generic")
     p.title = _generic_title(page)
-    p.date = parse_date(_meta(page, "article:published_time") or _meta(page, "pubdate")
-                        or _meta(page, "publishdate") or _meta(page, "PubDate"))
+    p.date = parse_date(
+        _meta(page, "article:published_time")
+        or _meta(page, "pubdate")
+        or _meta(page, "publishdate")
+        or _meta(page, "PubDate")
+    )
     main = _main_block(page)
     p.paragraphs = _lines(main, skip_noise=True) if main is not None else []
     if p.title and p.paragraphs and p.paragraphs[0] == p.title:
@@ -224,8 +229,12 @@ _HOST_SOURCES = (
     ("sxworker.com", "陕西工人报"),
     ("paper.people.com.cn", "人民日报"),
 )
-_GRRB_CURRENT = re.compile(r"/papers/(?P<paper>[a-z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<page>\d{1,3})/news-(?P<k>\d+)\.html?")
-_GRRB_LEGACY = re.compile(r"/(?P<paper>[a-z]+)/(?P<y>\d{4})_(?P<m>\d{2})/(?P<d>\d{2})/GR(?P<page>\d{2})(?P<seq>\d{2})\.htm", re.I)
+_GRRB_CURRENT = re.compile(
+    r"/papers/(?P<paper>[a-z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<page>\d{1,3})/news-(?P<k>\d+)\.html?"
+)
+_GRRB_LEGACY = re.compile(
+    r"/(?P<paper>[a-z]+)/(?P<y>\d{4})_(?P<m>\d{2})/(?P<d>\d{2})/GR(?P<page>\d{2})(?P<seq>\d{2})\.htm", re.I
+)
 _DATED_PATH = re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})/(?P<d>\d{2})/")
 _PAPER_CODES = {"grrb": "工人日报"}
 # 第03版:工会 (劳动午报, 陕西工人报) or 00003版:职业·教育 (浙江工人日报 pads to five digits)
@@ -290,9 +299,13 @@ def normalize_page(page: str | int | None) -> str | None:
 # --- byline, kind, Article -------------------------------------------------------------------
 
 # 本报讯（记者康劲 通讯员崔小清） / 本报北京1月31日电 （记者杜一菲） at the head of the first paragraph
-_HEAD_BYLINE = re.compile(r"^\s*(?:本报讯|本报[^\s，,。（(]{0,12}电|[^\s，,。（(]{2,8}讯)?\s*[（(](?=[^）)]*(?:记者|通讯员|实习生))[^）)]{2,60}[）)]")
+_HEAD_BYLINE = re.compile(
+    r"^\s*(?:本报讯|本报[^\s，,。（(]{0,12}电|[^\s，,。（(]{2,8}讯)?\s*[（(](?=[^）)]*(?:记者|通讯员|实习生))[^）)]{2,60}[）)]"
+)
 # a short paragraph of its own: 本报记者 吴铎思 本报通讯员 薛晓秋 摄 / 文/ 图/
-_OWN_BYLINE = re.compile(r"^(?:本报(?:特约)?记者|记者|本报通讯员|通讯员|文\s*[/／]|图\s*[/／]|实习生).{0,60}$|^.{2,60}\s摄(?:影)?$")
+_OWN_BYLINE = re.compile(
+    r"^(?:本报(?:特约)?记者|记者|本报通讯员|通讯员|文\s*[/／]|图\s*[/／]|实习生).{0,60}$|^.{2,60}\s摄(?:影)?$"
+)
 # a photo credit closing a caption: …干得热火朝天。孟德龙 摄
 _CREDIT_UNIT = r"(?:(?:本报(?:特约)?(?:记者|通讯员)|特约记者|记者|通讯员)\s*)?[\u4e00-\u9fff]{2,4}"
 _TAIL_CREDIT = re.compile(rf"(?<=[。！？”\s])\s*({_CREDIT_UNIT}(?:\s+{_CREDIT_UNIT}){{0,6}}\s*摄(?:影)?)$")
@@ -359,17 +372,59 @@ def _to_article(p: _Parsed, origin: str, url: str | None) -> Article:
 
 # --- text helpers ----------------------------------------------------------------------------
 
-_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
-               "table", "ul", "ol", "section", "article", "blockquote", "founder-content", "dd", "dt")
+_BLOCK_TAGS = (
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "ul",
+    "ol",
+    "section",
+    "article",
+    "blockquote",
+    "founder-content",
+    "dd",
+    "dt",
+)
 _BLOCK_SET = frozenset(_BLOCK_TAGS)
-_NOISE_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe",
-               "select", "button", "template", "svg", "object", "embed")
+_NOISE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "select",
+    "button",
+    "template",
+    "svg",
+    "object",
+    "embed",
+)
 _NOISE_SET = frozenset(_NOISE_TAGS)
-_NOISE_NAMES = re.compile(r"^(?:nav|navbar|menu|footer|foot|header|breadcrumbs?|crumbs?|copyright|share|sidebar|"
-                          r"comments?|related|recommend)$", re.I)
+_NOISE_NAMES = re.compile(
+    r"^(?:nav|navbar|menu|footer|foot|header|breadcrumbs?|crumbs?|copyright|share|sidebar|"
+    r"comments?|related|recommend)$",
+    re.I,
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u3000]+")
 # Page chrome printed as text: 上一版 下一版, 3上一篇  下一篇4 2024年2月1日 放大 缩小 默认, ×, 版面导航 …
-_CHROME_WORDS = re.compile(r"上一版|下一版|上一篇|下一篇|上一期|下一期|版面导航|返回目录|返回首页|放大|缩小|默认|关闭|打印本页|×|✕")
+_CHROME_WORDS = re.compile(
+    r"上一版|下一版|上一篇|下一篇|上一期|下一期|版面导航|返回目录|返回首页|放大|缩小|默认|关闭|打印本页|×|✕"
+)
 _EDITOR_LINE = re.compile(r"^[（(]\s*(?:责任编辑|责编|编辑)\s*[:：][^）)]{1,30}[）)]$")
 _CHROME_REST = re.compile(r"[\s\d年月日:：|/\-—·<>《》()（）\[\]]*")
 

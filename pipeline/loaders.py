@@ -10,6 +10,7 @@ f"{p.origin}: {p.reason}" (see problem_line).
   .jsonl        one Article per line: title, date, text, optional url, source, page,
                 kicker, subtitle (the format of every set in shared/data); streamed
 """
+
 from __future__ import annotations
 
 import codecs
@@ -95,8 +96,11 @@ def load_file(path: str | Path) -> Iterator[Source]:
     name = display_name(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        yield LoadProblem(name, f"unsupported file type {display_name(suffix) or '(no extension)'}"
-                                f" (expected {', '.join(SUPPORTED_SUFFIXES)})")
+        yield LoadProblem(
+            name,
+            f"unsupported file type {display_name(suffix) or '(no extension)'}"
+            f" (expected {', '.join(SUPPORTED_SUFFIXES)})",
+        )
         return
     opened = _open_regular(path, name)
     if isinstance(opened, LoadProblem):
@@ -157,8 +161,15 @@ def _missing_reason(path: Path, err: OSError) -> str:
 
 
 def _not_regular(mode: int) -> str:
-    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a file"
+    )
     return f"not a regular file ({kind}); skipped"
 
 
@@ -248,8 +259,11 @@ def _load_html(f: BinaryIO, name: str) -> Article | LoadProblem:
         return LoadProblem(name, f"cannot read: {e.strerror or e}")
     if len(data) > HTML_MAX_BYTES:
         size = os.fstat(f.fileno()).st_size
-        return LoadProblem(name, f"too large for one article page ({size / 1e6:.0f} MB; "
-                                 f"an HTML file may be at most {HTML_MAX_BYTES // 1_000_000} MB)")
+        return LoadProblem(
+            name,
+            f"too large for one article page ({size / 1e6:.0f} MB; "
+            f"an HTML file may be at most {HTML_MAX_BYTES // 1_000_000} MB)",
+        )
     if not data.strip():
         return LoadProblem(name, "empty file" if not data else "empty file (only white space)")
     return parse_article_html(data, name)
@@ -283,8 +297,11 @@ def _load_jsonl(f: BinaryIO, name: str) -> Iterator[Article | LoadProblem]:
         lineno += 1
         if len(raw) > JSONL_RECORD_MAX_BYTES and not raw.endswith(b"\n"):
             size = len(raw) + _skip_line(f)
-            yield LoadProblem(f"{name}:{lineno}", f"record too large ({size / 1e6:.1f} MB; a JSONL record "
-                                                  f"may be at most {JSONL_RECORD_MAX_BYTES / 1e6:.0f} MB)")
+            yield LoadProblem(
+                f"{name}:{lineno}",
+                f"record too large ({size / 1e6:.1f} MB; a JSONL record "
+                f"may be at most {JSONL_RECORD_MAX_BYTES / 1e6:.0f} MB)",
+            )
             continue
         if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[3:]
@@ -414,5 +431,7 @@ def _inside(real: str, top: str) -> bool:
 
 
 def _outside_reason(link: str) -> str:
-    return (f"symbolic link to {display_name(os.readlink(link))}, outside the folder being read; "
-            "not followed (use --follow-links)")
+    return (
+        f"symbolic link to {display_name(os.readlink(link))}, outside the folder being read; "
+        "not followed (use --follow-links)"
+    )

@@ -3,6 +3,7 @@
 Everything here is a dataclass with no I/O, so every stage after the loaders
 (cleaning, splitting, entities, indexing) can be tested on literals.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,13 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-ARTICLE_KINDS = ("news", "photo", "feature", "commentary", "furniture")  # furniture: 本版导读, 开栏语 … (left out of search)
+ARTICLE_KINDS = (
+    "news",
+    "photo",
+    "feature",
+    "commentary",
+    "furniture",
+)  # furniture: 本版导读, 开栏语 … (left out of search)
 
 
 @dataclass(frozen=True)

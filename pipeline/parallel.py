@@ -1,4 +1,5 @@
 """Run a function over a long stream in worker processes: results in input order, memory bounded."""
+
 from __future__ import annotations
 
 import itertools
@@ -23,9 +24,15 @@ def text_size(item) -> int:
     return len(text) if isinstance(text, str) else 1
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int, batch: int = 256,
-                chunksize: int = 8, size: Callable[[T], int] = text_size,
-                batch_size: int = BATCH_CHARS) -> Iterator[R]:
+def ordered_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    processes: int,
+    batch: int = 256,
+    chunksize: int = 8,
+    size: Callable[[T], int] = text_size,
+    batch_size: int = BATCH_CHARS,
+) -> Iterator[R]:
     """fn over items in ``processes`` forked workers, yielding results in input order.
 
     At most two batches are in flight, each of at most ``batch`` items and about
@@ -38,8 +45,9 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], processes: int, batch:
         yield from map(fn, items)
         return
     with fork_pool(processes) as pool:
-        for _, result in ordered_map_in_pool(pool, fn, items, batch=batch, chunksize=chunksize, size=size,
-                                             batch_size=batch_size):
+        for _, result in ordered_map_in_pool(
+            pool, fn, items, batch=batch, chunksize=chunksize, size=size, batch_size=batch_size
+        ):
             yield result
 
 
@@ -74,9 +82,16 @@ def _quiet_worker(parent: int) -> None:
         os._exit(0)
 
 
-def ordered_map_in_pool(pool, fn: Callable, items: Iterable, arg: Callable = lambda item: item,
-                        batch: int = 256, chunksize: int = 8, size: Callable | None = None,
-                        batch_size: int = BATCH_CHARS) -> Iterator[tuple]:
+def ordered_map_in_pool(
+    pool,
+    fn: Callable,
+    items: Iterable,
+    arg: Callable = lambda item: item,
+    batch: int = 256,
+    chunksize: int = 8,
+    size: Callable | None = None,
+    batch_size: int = BATCH_CHARS,
+) -> Iterator[tuple]:
     """(item, fn(arg(item))) in input order on an existing pool, at most two batches in
     flight (see ordered_map); only arg(item) travels to the workers."""
     it = iter(items)

@@ -2,6 +2,7 @@
 
 Pure per item (no I/O), so the index stage can run it in worker processes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -39,8 +40,10 @@ def articles_from_source(item: Page | Article) -> list[Article]:
             return [strip_invisible_fields(a) for a in split_page_into_articles(item)]
         # A Traditional page is split in Simplified (the layout and byline cues are), and each
         # article is given back its text as printed.
-        return [strip_invisible_fields(_as_printed(a, item.text, simple))
-                for a in split_page_into_articles(replace(item, text=simple))]
+        return [
+            strip_invisible_fields(_as_printed(a, item.text, simple))
+            for a in split_page_into_articles(replace(item, text=simple))
+        ]
     item = strip_invisible_fields(item)
     body = clean_article_body(item.body)
     if not (item.title.strip() or body.strip()):
@@ -51,28 +54,41 @@ def articles_from_source(item: Page | Article) -> list[Article]:
 def _as_printed(art: Article, printed: str, converted: str) -> Article:
     """An article split from ``converted`` (the Simplified reading of a page) with the
     characters of its text as ``printed`` on the page."""
+
     def back(text: str) -> str:
         return restore_printed(text, printed, converted) if text else text
 
     b = art.byline
-    return art.with_(title=back(art.title), kicker=back(art.kicker), subtitle=back(art.subtitle),
-                     body=back(art.body), dateline=back(art.dateline),
-                     byline=Byline(back(b.raw), *(tuple(back(n) for n in names)
-                                                  for names in (b.reporters, b.correspondents, b.photographers))))
+    return art.with_(
+        title=back(art.title),
+        kicker=back(art.kicker),
+        subtitle=back(art.subtitle),
+        body=back(art.body),
+        dateline=back(art.dateline),
+        byline=Byline(
+            back(b.raw), *(tuple(back(n) for n in names) for names in (b.reporters, b.correspondents, b.photographers))
+        ),
+    )
 
 
 def simplified_view(art: Article) -> Article:
     """The article as the entity extractor reads it: Simplified, offsets unchanged (the same
     object when it is Simplified already)."""
-    fields = {"title": art.title, "kicker": art.kicker, "subtitle": art.subtitle, "body": art.body,
-              "dateline": art.dateline}
+    fields = {
+        "title": art.title,
+        "kicker": art.kicker,
+        "subtitle": art.subtitle,
+        "body": art.body,
+        "dateline": art.dateline,
+    }
     changed = {k: to_simplified(v) for k, v in fields.items()}
     raw = to_simplified(art.byline.raw)
     if all(changed[k] is fields[k] for k in fields) and raw is art.byline.raw:
         return art
     b = art.byline
-    byline = Byline(raw, *(tuple(to_simplified(n) for n in names)
-                           for names in (b.reporters, b.correspondents, b.photographers)))
+    byline = Byline(
+        raw, *(tuple(to_simplified(n) for n in names) for names in (b.reporters, b.correspondents, b.photographers))
+    )
     return art.with_(byline=byline, **changed)
 
 
@@ -83,10 +99,15 @@ def _entities(art: Article) -> tuple:
     mentions = extract_entities(view)
     if view is art:
         return tuple(mentions)
-    printed = {"title": art.title, "kicker": art.kicker, "subtitle": art.subtitle, "body": art.body,
-               "byline": art.byline.raw}
+    printed = {
+        "title": art.title,
+        "kicker": art.kicker,
+        "subtitle": art.subtitle,
+        "body": art.body,
+        "byline": art.byline.raw,
+    }
     # values stay Simplified (they are what filters and counts compare); the text as printed
-    return tuple(replace(m, text=printed[m.field][m.start:m.end]) if m.field in printed else m for m in mentions)
+    return tuple(replace(m, text=printed[m.field][m.start : m.end]) if m.field in printed else m for m in mentions)
 
 
 def prepare_source(item: Page | Article, entities: bool = True, segments: bool = False) -> list[PreparedArticle]:

@@ -11,6 +11,7 @@ Short forms that are also ordinary words (和平, 新兴, 白银, 东方…) are
 ``data/region_common_words.txt`` (generated from jieba's dictionary by
 ``python -m pipeline.regions --write-common-words``) so the matcher can ask for context.
 """
+
 from __future__ import annotations
 
 import re

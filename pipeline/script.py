@@ -14,6 +14,7 @@ Only text that reads as Traditional is converted whole. Simplified text that quo
 Traditional name (臺) gets just those characters converted: t2s applied to Simplified
 prose would turn a few correct characters into others (坏 → 坯).
 """
+
 from __future__ import annotations
 
 import re
@@ -102,7 +103,7 @@ def restore_printed(processed: str, printed: str, converted: str) -> str:
         if at < 0:
             at = page.flat.find(run)  # column order put it earlier on the page
         if at >= 0:
-            out[m.start():m.end()] = [printed[page.where[i]] for i in range(at, at + len(run))]
+            out[m.start() : m.end()] = [printed[page.where[i]] for i in range(at, at + len(run))]
             cursor = at + len(run)
             continue
         for i, ch in enumerate(run, m.start()):

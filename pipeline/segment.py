@@ -9,6 +9,7 @@ same way on both sides (``33.65万名`` -> ``33.65`` ``万`` ``名``, so a query
 inside them at the same position (``肃北蒙古族自治县`` also yields ``肃北``,
 ``蒙古族``, ``自治县``) so short names find long ones.
 """
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ no headline waits, and a later headline that its text matches is given to it.
 Last, every paragraph is kept once on the page (repeated articles, repeated paragraphs and
 OCR doubles go) and kinds, bylines, datelines and provenance are filled in.
 """
+
 from __future__ import annotations
 
 import math
@@ -112,8 +113,8 @@ def _classify(paragraphs: list[str]) -> list[_Block]:
         mark = CONTINUATION_MARK.match(t)
         if mark:
             blocks.append(_Block("marker", mark.group(0), other_page=mark.group(1)))
-            if t[mark.end():].strip():
-                blocks.append(_Block("body", t[mark.end():].strip()))
+            if t[mark.end() :].strip():
+                blocks.append(_Block("body", t[mark.end() :].strip()))
         elif is_label(t):
             blocks.append(_Block("label", markdown_text(t)))
         elif markdown_level(t) is not None:
@@ -138,8 +139,10 @@ def _promote_long_heads(blocks: list[_Block]) -> list[_Block]:
         kicker = b.text.endswith("——") and nxt is not None and nxt.kind == "heading"
         subtitle = (
             "。" not in b.text
-            and prev is not None and prev.kind == "heading"
-            and nxt is not None and nxt.kind == "byline"
+            and prev is not None
+            and prev.kind == "heading"
+            and nxt is not None
+            and nxt.kind == "byline"
         )
         if kicker or subtitle:
             blocks[k] = _Block("heading", b.text)
@@ -209,13 +212,13 @@ def _assign_heads(heads: list[tuple[str, int | None]]) -> tuple[str, str, str, l
     else:
         t = 1
     kicker = " ".join(h for h, _ in heads[:t])
-    subtitle = " ".join(h for h, _ in heads[t + 1:])
+    subtitle = " ".join(h for h, _ in heads[t + 1 :])
     return kicker, heads[t][0], subtitle, labels
 
 
 def _bigrams(text: str) -> Counter:
     t = re.sub(rf"[^{HAN}\w]", "", text)
-    return Counter(t[i: i + 2] for i in range(len(t) - 1))
+    return Counter(t[i : i + 2] for i in range(len(t) - 1))
 
 
 def _title_match(title: str, text: str) -> float:
@@ -336,7 +339,7 @@ class _Assembler:
 
     def _is_photo_ahead(self, j: int) -> bool:
         size = 0
-        for b in self.blocks[j: j + 4]:
+        for b in self.blocks[j : j + 4]:
             if b.kind == "credit":
                 return size > 0
             if b.kind != "body":
@@ -628,7 +631,9 @@ FURNITURE_TITLES = frozenset("本版导读 导读 版面导航 开栏语 开栏�
 _PAGE_HEADER = re.compile(
     r"^(?:\d{2,5}版\s*[:：]|第[A-Z]?\d{1,3}版\s*[:：]|第\d+期\s*[:：]\s*第[A-Z]?\d{1,3}版|当前版\s*[:：])"
 )
-_NAV = re.compile(r"上一版|下一版|上一篇|下一篇|上一期|下一期|版面导航|本版导读|往期回顾|放大\s*缩小|新闻搜索\s*[:：]?$")
+_NAV = re.compile(
+    r"上一版|下一版|上一篇|下一篇|上一期|下一期|版面导航|本版导读|往期回顾|放大\s*缩小|新闻搜索\s*[:：]?$"
+)
 # the e-paper's trailer: 浙江工人日报 工会 00002 <title> 2018-08-02 2 2018年08月02日 星期四
 _TRAILER = re.compile(r"\s\d{5}\s.*\d{4}-\d{2}-\d{2}.*星期[一二三四五六日天]\s*$")
 _PAGE_FIELD = re.compile(r"^(?:日期|字号|版面|版次|当前报纸名称|发布日期|出版日期|文章字数)\s*[:：]")
@@ -701,10 +706,12 @@ def _digest_items(lines: list[str]) -> tuple[str, list[tuple[str, str]]] | None:
             continue
         m = _TRAILING_AUTHOR.search(t)
         inline = author_in_brackets(m["credit"]) if m else ""
-        body = t[bullet.end():] if bullet else t
+        body = t[bullet.end() :] if bullet else t
         if inline:
             assert m is not None  # an inline author comes from the match
-            body = body[: len(body) - len(m.group())].rstrip() if not bullet else body[: body.rfind(m["credit"])].rstrip()
+            body = (
+                body[: len(body) - len(m.group())].rstrip() if not bullet else body[: body.rfind(m["credit"])].rstrip()
+            )
         if bullet or not items or items[-1][2]:
             items.append([body, inline, bool(inline)])  # a line after a closed item starts the next one
         else:
@@ -745,8 +752,15 @@ def finish_article(article: Article) -> list[Article]:
         label, items = digest
         kicker = label or (article.kicker if not heading_is_furniture else "")
         return [
-            article.with_(title=_item_title(text), body=text, kicker=kicker, subtitle="", kind="news",
-                          byline=Byline(raw=credit) if credit else Byline(), position=article.position)
+            article.with_(
+                title=_item_title(text),
+                body=text,
+                kicker=kicker,
+                subtitle="",
+                kind="news",
+                byline=Byline(raw=credit) if credit else Byline(),
+                position=article.position,
+            )
             for text, credit in items
         ]
     if heading_is_furniture and not new_title:

@@ -1,5 +1,6 @@
 """Real processes against real archives: the CLI in a subprocess, its output collected as it comes,
 and a seed archive (the sample corpus) built once per test session and copied per test."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ class Proc:
     def __init__(self, index: Path, *args: str, env: dict | None = None, cmd: list[str] | None = None):
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         argv = cmd if cmd is not None else [*CLI, "--index", str(index), *map(str, args)]
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-                                  cwd=str(REPO))
+        self.p = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=str(REPO)
+        )
         self.out: list[str] = []
         self.err: list[str] = []
         self._err_q: queue.Queue[str] = queue.Queue()
@@ -77,8 +79,14 @@ class Proc:
 
 def run_cli(index: Path, *args: str, env: dict | None = None, timeout: float = 300.0) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*CLI, "--index", str(index), *map(str, args)], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=str(REPO))
+    return subprocess.run(
+        [*CLI, "--index", str(index), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=str(REPO),
+    )
 
 
 def seed_archive(tmp_path_factory, dest: Path, backend: str = "tantivy") -> Path:

@@ -6,6 +6,7 @@ they run (CLI calls and subprocesses included). Only the first test session of a
 pays the build (~15 s for e5-small, ~1 min for static). Nothing here imports torch at
 collection time.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-TEST_MODEL_CACHE = Path(os.environ.get("UNIONKB_TEST_MODEL_CACHE")
-                        or Path(__file__).resolve().parents[1] / ".test-model-cache").expanduser()
+TEST_MODEL_CACHE = Path(
+    os.environ.get("UNIONKB_TEST_MODEL_CACHE") or Path(__file__).resolve().parents[1] / ".test-model-cache"
+).expanduser()
 os.environ["UNIONKB_MODEL_CACHE"] = str(TEST_MODEL_CACHE)
 
 

@@ -1,4 +1,5 @@
 """Paths and small builders shared by the tests."""
+
 from pathlib import Path
 
 import pytest

@@ -1,4 +1,5 @@
 """docs/api.md's example runs as written, and the package exposes what it documents."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,14 @@ def test_api_doc_example_runs():
     text = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, "docs/api.md has no python example"
-    r = subprocess.run([sys.executable, "-c", blocks[0]], cwd=REPO, capture_output=True, text=True,
-                       timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})
+    r = subprocess.run(
+        [sys.executable, "-c", blocks[0]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "马背送学" in r.stdout and "error: no archive at" in r.stdout
 
@@ -30,6 +37,7 @@ def test_public_names_are_exported_and_documented():
 
 
 def test_python_dash_m_unionkb_runs_the_cli():
-    r = subprocess.run([sys.executable, "-m", "unionkb", "--version"], cwd=REPO, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "unionkb", "--version"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0 and unionkb.__version__ in r.stdout

@@ -1,4 +1,5 @@
 """Archive-level guarantees: checkpoints, reconciling indexes with the store, and a killed ingest."""
+
 import os
 import signal
 import subprocess
@@ -56,8 +57,11 @@ def test_sigkill_half_way_leaves_the_previous_index_searchable_and_whole(tmp_pat
         seed_ids = ar.store.ids()
         seed_hit = ar.search("马背送学")[0].id
     data = head_lines(RMRB, tmp_path / "rmrb.jsonl", 600)
-    p = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), root=str(root), data=str(data))],
-                         stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT.format(repo=str(REPO), root=str(root), data=str(data))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     # wait until it is past at least one checkpoint, then kill it without warning
     for line in p.stdout:
         if int(line.split()[0]) >= 120:
@@ -94,8 +98,10 @@ def test_both_backends_serve_the_archive_alike(tmp_path):
         with Archive.open(tmp_path / backend, create=True, backend=backend) as ar:
             assert ar.backend == backend
             ar.ingest(iter_sources([CORPUS]), workers=1)
-            firsts[backend] = [ar.search(q, k=1, mode="keyword")[0].title
-                               for q in ("马背送学", '"集体协商"', "4000万元", "91%", "爱心驿站")]
+            firsts[backend] = [
+                ar.search(q, k=1, mode="keyword")[0].title
+                for q in ("马背送学", '"集体协商"', "4000万元", "91%", "爱心驿站")
+            ]
     assert firsts["whoosh"] == firsts["tantivy"]
     with Archive.open(tmp_path / "whoosh") as ar:  # the backend is recorded in the archive
         assert ar.backend == "whoosh"

@@ -2,6 +2,7 @@
 
 Articles go through the real extractor (pipeline.entities); case rules are index.cases.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -75,10 +76,13 @@ def test_every_program_in_a_correct_who_answer_is_a_case_with_its_region_and_org
             right = a.region == region and (org is None or canonical_org(a.org, a.code) == org)
             if not (right and a.program):
                 continue
-            matches = [c for c in cases
-                       if normalise_program(a.program) in {normalise_program(p) for p in c.programs}
-                       and canonical_org(c.org, c.region_code) == canonical_org(a.org, a.code)
-                       and (c.region_code == a.code or is_within(c.region_code, a.code))]
+            matches = [
+                c
+                for c in cases
+                if normalise_program(a.program) in {normalise_program(p) for p in c.programs}
+                and canonical_org(c.org, c.region_code) == canonical_org(a.org, a.code)
+                and (c.region_code == a.code or is_within(c.region_code, a.code))
+            ]
             assert matches, (question, a.org, a.program, a.region)
             checked.append(a.program)
     assert {"马背送学", "工人发明家", "四大行动", "共享职工之家", "美好生活能量站"} <= set(checked), checked
@@ -86,8 +90,12 @@ def test_every_program_in_a_correct_who_answer_is_a_case_with_its_region_and_org
 
 def test_a_county_program_is_a_case_with_its_region_hierarchy_and_defining_sentence(seed):
     c = seed_case(seed, "马背送学")
-    assert (c.org, c.region, c.level, c.parents) == ("肃北蒙古族自治县总工会", "肃北蒙古族自治县", "county",
-                                                    ["甘肃省", "酒泉市"])
+    assert (c.org, c.region, c.level, c.parents) == (
+        "肃北蒙古族自治县总工会",
+        "肃北蒙古族自治县",
+        "county",
+        ["甘肃省", "酒泉市"],
+    )
     assert "创新推出“马背送学”" in c.description and c.description.startswith("今年以来")
     assert [a.title for a in c.articles] == ["“1年+3年”持续发力建强县级工会"]
 
@@ -122,9 +130,13 @@ def test_a_headline_action_without_a_program_is_a_case(seed):
 def test_a_round_up_of_several_provinces_gives_one_case_per_province_and_program(seed):
     (title,) = {a.title for c in all_cases(seed) for a in c.articles if a.title.startswith("坚持不懈增")}
     got = {(c.org, c.region, c.program) for c in all_cases(seed) if any(a.title == title for a in c.articles)}
-    for expected in [("上海市工会", "上海市", "申工网"), ("浙江省工会", "浙江省", "五个一"),
-                     ("福建省工会", "福建省", "劳模八闽行"), ("广东省工会", "广东省", "尊法守法·携手筑梦"),
-                     ("辽宁省工会", "辽宁省", "解放思想推动高质量发展大讨论")]:
+    for expected in [
+        ("上海市工会", "上海市", "申工网"),
+        ("浙江省工会", "浙江省", "五个一"),
+        ("福建省工会", "福建省", "劳模八闽行"),
+        ("广东省工会", "广东省", "尊法守法·携手筑梦"),
+        ("辽宁省工会", "辽宁省", "解放思想推动高质量发展大讨论"),
+    ]:
         assert expected in got, expected
     # 按照省委“三服务”活动的统一部署: a frame, not a program 浙江 runs
     assert not any(p == "三服务" for _, _, p in got)
@@ -143,10 +155,12 @@ def test_evidence_points_at_the_sentence_as_written(seed):
 
 ROUND_UP = Article(
     title="甘肃多地县级工会创新服务职工",
-    body=("本报讯（记者康劲）今年以来，甘肃各县区工会创新服务方式。\n"
-          "肃北县总工会推出“马背送学”宣讲模式，为牧区职工送去学习资料。全年投入经费20万元。\n"
-          "临泽县总工会开展“技能夜校”培训活动，培训职工1200人次。\n"
-          "据介绍，两县工会还将继续扩大服务范围，覆盖职工3万人。"),
+    body=(
+        "本报讯（记者康劲）今年以来，甘肃各县区工会创新服务方式。\n"
+        "肃北县总工会推出“马背送学”宣讲模式，为牧区职工送去学习资料。全年投入经费20万元。\n"
+        "临泽县总工会开展“技能夜校”培训活动，培训职工1200人次。\n"
+        "据介绍，两县工会还将继续扩大服务范围，覆盖职工3万人。"
+    ),
     date="2021-03-02",
 )
 
@@ -162,14 +176,18 @@ def test_each_county_of_a_round_up_keeps_its_own_figures():
 
 
 def test_a_person_with_an_organisations_title_is_not_the_organisation_acting():
-    a = Article(title="全国“敬老月”活动启动",
-                body="国务院副总理孙春兰8日出席全国“敬老月”主题宣传活动，向全国老年人致以节日问候。")
+    a = Article(
+        title="全国“敬老月”活动启动",
+        body="国务院副总理孙春兰8日出席全国“敬老月”主题宣传活动，向全国老年人致以节日问候。",
+    )
     assert not evidence_of(a)
 
 
 def test_a_program_given_as_a_goal_is_not_run_by_the_subject():
-    a = Article(title="江苏工会建功新时代",
-                body="近年来，江苏工会大力实施“建功立业”行动，引领全省职工为建设“强富美高”新江苏作出积极贡献。")
+    a = Article(
+        title="江苏工会建功新时代",
+        body="近年来，江苏工会大力实施“建功立业”行动，引领全省职工为建设“强富美高”新江苏作出积极贡献。",
+    )
     assert [e.program for e in evidence_of(a)] == ["建功立业"]
 
 
@@ -180,11 +198,20 @@ def _report(aid: str, date: str, lead: str, more: str = "") -> CaseEvidence:
 
 
 def test_the_same_program_by_the_same_organisation_across_articles_is_one_case():
-    first = _report("b1", "2020-03-01", "今年以来，肃北县总工会创新推出“马背送学”宣讲模式，走进牧区。", "共送学120场次。")
+    first = _report(
+        "b1", "2020-03-01", "今年以来，肃北县总工会创新推出“马背送学”宣讲模式，走进牧区。", "共送学120场次。"
+    )
     follow = _report("b2", "2021-05-20", "一年来，肃北县总工会持续开展“马背送学”活动，累计惠及牧民群众8000人。")
     reprint = _report("b3", "2021-05-21", "一年来，肃北县总工会持续开展“马背送学”活动，累计惠及牧民群众8000人。")
-    other_org = CaseEvidence(**{**first.to_dict(), "figures": (), "article_id": "b4", "org": "阿克塞哈萨克族自治县总工会",
-                                "region": "620924"})
+    other_org = CaseEvidence(
+        **{
+            **first.to_dict(),
+            "figures": (),
+            "article_id": "b4",
+            "org": "阿克塞哈萨克族自治县总工会",
+            "region": "620924",
+        }
+    )
     cases = cluster_cases([first, follow, reprint, other_org])
     assert len(cases) == 2
     c = next(c for c in cases if c.org == "肃北蒙古族自治县总工会")
@@ -197,17 +224,40 @@ def test_the_same_program_by_the_same_organisation_across_articles_is_one_case()
 
 def test_near_identical_descriptions_merge_through_the_vectors(embedding_models):
     base = dict(title="t", date=None, org="靖西市总工会", region="451081", field="body", start=0, end=10)
-    a = CaseEvidence(article_id="c1", program="集体协商要约行动", kind="action",
-                     description="广西靖西市总工会日前联合市人社局共同举办了2020年靖西市集体协商集中要约行动启动仪式。", **base)
-    b = CaseEvidence(article_id="c2", program="要约行动", kind="program",
-                     description="靖西市总工会日前联合市人社局举办2020年靖西市集体协商集中“要约行动”启动仪式。", **base)
-    c = CaseEvidence(article_id="c3", program="职工书屋", kind="program",
-                     description="靖西市总工会在全市企业建设职工书屋，丰富职工文化生活。", **base)
+    a = CaseEvidence(
+        article_id="c1",
+        program="集体协商要约行动",
+        kind="action",
+        description="广西靖西市总工会日前联合市人社局共同举办了2020年靖西市集体协商集中要约行动启动仪式。",
+        **base,
+    )
+    b = CaseEvidence(
+        article_id="c2",
+        program="要约行动",
+        kind="program",
+        description="靖西市总工会日前联合市人社局举办2020年靖西市集体协商集中“要约行动”启动仪式。",
+        **base,
+    )
+    c = CaseEvidence(
+        article_id="c3",
+        program="职工书屋",
+        kind="program",
+        description="靖西市总工会在全市企业建设职工书屋，丰富职工文化生活。",
+        **base,
+    )
     doc = dict(base, org="中共中央", region="", kind="action")
-    d1 = CaseEvidence(article_id="d1", program="印发《中国共产党国有企业基层组织工作条例（试行）》", **doc,
-                      description="近日，中共中央印发了《中国共产党国有企业基层组织工作条例（试行）》，要求各地区各部门认真遵照执行。")
-    d2 = CaseEvidence(article_id="d2", program="印发《中国共产党党和国家机关基层组织工作条例》", **doc,
-                      description="近日，中共中央印发了《中国共产党党和国家机关基层组织工作条例》，要求各地区各部门认真遵照执行。")
+    d1 = CaseEvidence(
+        article_id="d1",
+        program="印发《中国共产党国有企业基层组织工作条例（试行）》",
+        **doc,
+        description="近日，中共中央印发了《中国共产党国有企业基层组织工作条例（试行）》，要求各地区各部门认真遵照执行。",
+    )
+    d2 = CaseEvidence(
+        article_id="d2",
+        program="印发《中国共产党党和国家机关基层组织工作条例》",
+        **doc,
+        description="近日，中共中央印发了《中国共产党党和国家机关基层组织工作条例》，要求各地区各部门认真遵照执行。",
+    )
     evidence = [a, b, c, d1, d2]
     vectors = embedding_models.static.encode_passages([e.description for e in evidence])
     cases = cluster_cases(evidence, vectors)

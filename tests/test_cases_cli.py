@@ -1,5 +1,6 @@
 """`cases` and `case` through the CLI on real archives: filters, JSON shape, CSV, and the case
 index kept in step with ingest (incremental equals rebuilt)."""
+
 from __future__ import annotations
 
 import csv
@@ -13,17 +14,41 @@ from click.testing import CliRunner
 from search_cli import cli
 from tests.helpers import CORPUS, cli_json, cli_ok
 
-CASE_KEYS = {"id", "region", "level", "parents", "org", "program", "description", "first_date", "last_date",
-             "figures", "articles", "score"}
+CASE_KEYS = {
+    "id",
+    "region",
+    "level",
+    "parents",
+    "org",
+    "program",
+    "description",
+    "first_date",
+    "last_date",
+    "figures",
+    "articles",
+    "score",
+}
 
 # Two reports of one county program a year apart, and another county's program, with dates.
 DATED = [
-    {"title": "肃北县总工会“马背送学”进牧区", "date": "2020-03-02", "source": "工人日报",
-     "text": "今年以来，甘肃省肃北县总工会创新推出“马背送学”宣讲模式，以骑马流动宣讲的方式走进牧区。共送学120场次。"},
-    {"title": "“马背送学”一年惠及牧民8000人", "date": "2021-05-20", "source": "工人日报",
-     "text": "一年来，甘肃省肃北县总工会持续开展“马背送学”活动，累计惠及牧民群众8000人。"},
-    {"title": "临泽县总工会开办技能夜校", "date": "2021-06-01", "source": "工人日报",
-     "text": "近日，甘肃省临泽县总工会开展“技能夜校”培训活动，培训职工1200人次。"},
+    {
+        "title": "肃北县总工会“马背送学”进牧区",
+        "date": "2020-03-02",
+        "source": "工人日报",
+        "text": "今年以来，甘肃省肃北县总工会创新推出“马背送学”宣讲模式，以骑马流动宣讲的方式走进牧区。共送学120场次。",
+    },
+    {
+        "title": "“马背送学”一年惠及牧民8000人",
+        "date": "2021-05-20",
+        "source": "工人日报",
+        "text": "一年来，甘肃省肃北县总工会持续开展“马背送学”活动，累计惠及牧民群众8000人。",
+    },
+    {
+        "title": "临泽县总工会开办技能夜校",
+        "date": "2021-06-01",
+        "source": "工人日报",
+        "text": "近日，甘肃省临泽县总工会开展“技能夜校”培训活动，培训职工1200人次。",
+    },
 ]
 
 

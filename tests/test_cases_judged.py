@@ -4,6 +4,7 @@ and the judgments meet the targets (region and organisation right >= 0.9, figure
 The samples were drawn and judged with ``benchmarks/cases_eval.py`` (which recomputes every case
 of the whole set); here only the judged articles are read again, so the check takes seconds.
 """
+
 from __future__ import annotations
 
 import json

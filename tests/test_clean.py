@@ -1,4 +1,5 @@
 """The page-text cleaner: one small literal per rule, then properties on the real seed pages."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def han_count(text: str) -> int:
 
 def test_word_broken_over_blank_line_is_joined():
     text = "基层工会工作怎么做？遇到问题怎么解\n\n决？有没有可以学习培训、相互交流经验的好平台等都是大家关注的焦点。"
-    assert paragraphs(text) == ["基层工会工作怎么做？遇到问题怎么解决？有没有可以学习培训、相互交流经验的好平台等都是大家关注的焦点。"]
+    assert paragraphs(text) == [
+        "基层工会工作怎么做？遇到问题怎么解决？有没有可以学习培训、相互交流经验的好平台等都是大家关注的焦点。"
+    ]
 
 
 def test_short_sentence_end_rejoins_its_sentence():
@@ -37,7 +40,9 @@ def test_short_sentence_end_rejoins_its_sentence():
 
 def test_open_quotation_continues_on_next_line():
     text = "为帮助企业走出困境，江阴市总创新推出福利专栏“职工周末\n\n欢乐购”，从6月起每周末陆续推出棉席。"
-    assert paragraphs(text) == ["为帮助企业走出困境，江阴市总创新推出福利专栏“职工周末欢乐购”，从6月起每周末陆续推出棉席。"]
+    assert paragraphs(text) == [
+        "为帮助企业走出困境，江阴市总创新推出福利专栏“职工周末欢乐购”，从6月起每周末陆续推出棉席。"
+    ]
 
 
 def test_narrow_column_lines_close_up():
@@ -52,7 +57,11 @@ def test_real_paragraph_breaks_are_kept():
 
 def test_headline_is_not_glued_to_the_caption_below_it():
     text = "沈阳和平区劳模广场落成\n\n8月11日，沈阳市和平区劳模广场在中山公园落成。\n\n黄金魁 摄/视觉中国"
-    assert paragraphs(text) == ["沈阳和平区劳模广场落成", "8月11日，沈阳市和平区劳模广场在中山公园落成。", "黄金魁 摄/视觉中国"]
+    assert paragraphs(text) == [
+        "沈阳和平区劳模广场落成",
+        "8月11日，沈阳市和平区劳模广场在中山公园落成。",
+        "黄金魁 摄/视觉中国",
+    ]
 
 
 def test_headline_lines_above_a_byline_stay_apart_even_after_a_broken_sentence():
@@ -74,7 +83,9 @@ def test_doubled_paragraph_wedged_into_a_sentence_steps_aside():
         "赵小刚介绍说，市总工会通过打造各具特色的职工之家，以点带面，逐步形成覆盖职工广泛、设施设备完善的工会活动阵地网络。"
     )
     paras = paragraphs(text)
-    assert paras[0] == "木棠镇总工会主席唐敏告诉记者，在了解到职工的诉求并向上级工会反映后，儋州市总工会给予木棠镇50万元。"
+    assert (
+        paras[0] == "木棠镇总工会主席唐敏告诉记者，在了解到职工的诉求并向上级工会反映后，儋州市总工会给予木棠镇50万元。"
+    )
     assert doubled in paras  # moved, not lost: the splitter decides about doubles
 
 
@@ -98,7 +109,9 @@ def test_trailing_photo_credit_becomes_its_own_line():
 
 def test_column_spaces_inside_chinese_are_removed():
     text = "甘肃省酒泉市肃北 蒙古族自治县人口仅有1.5万,面积却有6.6 万平方公里,如何让工会政策传 入家家户户。"
-    assert paragraphs(text) == ["甘肃省酒泉市肃北蒙古族自治县人口仅有1.5万，面积却有6.6万平方公里，如何让工会政策传入家家户户。"]
+    assert paragraphs(text) == [
+        "甘肃省酒泉市肃北蒙古族自治县人口仅有1.5万，面积却有6.6万平方公里，如何让工会政策传入家家户户。"
+    ]
 
 
 def test_spaces_between_latin_words_and_numbers_are_kept():
@@ -124,7 +137,9 @@ def test_fullwidth_digits_and_letters_become_ascii():
 
 
 def test_halfwidth_punctuation_in_chinese_becomes_fullwidth():
-    assert paragraphs("本报讯(记者康劲)张掖市总:10项措施,支持企业?是的!") == ["本报讯（记者康劲）张掖市总：10项措施，支持企业？是的！"]
+    assert paragraphs("本报讯(记者康劲)张掖市总:10项措施,支持企业?是的!") == [
+        "本报讯（记者康劲）张掖市总：10项措施，支持企业？是的！"
+    ]
 
 
 def test_times_decimals_and_latin_punctuation_are_left_alone():
@@ -151,7 +166,15 @@ def test_kicker_dash_is_restored():
 
 @pytest.mark.parametrize(
     "debris",
-    ["第03版:工会", "3上一版 下一版4", "×", "版面导航", "第8835期:第02版 综合", "浙江工人日报 数字报纸", "关于中工网 | 版权声明 | 举报电话"],
+    [
+        "第03版:工会",
+        "3上一版 下一版4",
+        "×",
+        "版面导航",
+        "第8835期:第02版 综合",
+        "浙江工人日报 数字报纸",
+        "关于中工网 | 版权声明 | 举报电话",
+    ],
 )
 def test_layout_debris_lines_are_dropped(debris):
     assert paragraphs(f"工会送清凉活动启动。\n{debris}\n职工纷纷点赞。") == ["工会送清凉活动启动。", "职工纷纷点赞。"]
@@ -213,15 +236,18 @@ def test_cleaning_union_news_pages_is_idempotent():
     assert not not_stable
 
 
-@pytest.mark.parametrize("dirty,clean", [
-    ("工会\x1b[31m红色\x1b[0m", "工会红色"),  # colour escape sequence, whole
-    ("标题\x1b]0;window title\x07尾", "标题尾"),  # terminal title (OSC) sequence
-    ("铃\x07声\x08退格\x00空", "铃声退格空"),
-    ("\u202e反转\u202c与\u2066隔离\u2069", "反转与隔离"),
-    ("马背\u200d送\u200b学\u200c\u2060活动\ufeff", "马背送学活动"),  # zero-width inside a word
-    ("第一行\u2028第二行\f第三行", "第一行\n第二行\n第三行"),
-    ("保留\t制表符\n换行", "保留\t制表符\n换行"),
-])
+@pytest.mark.parametrize(
+    "dirty,clean",
+    [
+        ("工会\x1b[31m红色\x1b[0m", "工会红色"),  # colour escape sequence, whole
+        ("标题\x1b]0;window title\x07尾", "标题尾"),  # terminal title (OSC) sequence
+        ("铃\x07声\x08退格\x00空", "铃声退格空"),
+        ("\u202e反转\u202c与\u2066隔离\u2069", "反转与隔离"),
+        ("马背\u200d送\u200b学\u200c\u2060活动\ufeff", "马背送学活动"),  # zero-width inside a word
+        ("第一行\u2028第二行\f第三行", "第一行\n第二行\n第三行"),
+        ("保留\t制表符\n换行", "保留\t制表符\n换行"),
+    ],
+)
 def test_control_bidi_and_zero_width_characters_are_stripped(dirty, clean):
     from pipeline.clean import strip_invisible
 

@@ -1,4 +1,5 @@
 """The CLI end to end on the sample corpus, through click's CliRunner, plus bad input."""
+
 import json
 import os
 import subprocess
@@ -33,12 +34,15 @@ def test_ingest_summary_and_reingest_adds_nothing(archive_dir):
     assert summary["pages"] == 5 and summary["added"] == 0 and summary["duplicates"] == summary["articles"] > 20
 
 
-@pytest.mark.parametrize("query, title_has", [
-    ("马背送学", "县级工会"),
-    ('"集体协商"', "集体协商"),
-    ("4000万元", "县级工会"),
-    ("91%", "靖西"),
-])
+@pytest.mark.parametrize(
+    "query, title_has",
+    [
+        ("马背送学", "县级工会"),
+        ('"集体协商"', "集体协商"),
+        ("4000万元", "县级工会"),
+        ("91%", "靖西"),
+    ],
+)
 def test_key_queries_put_the_right_article_first_with_marked_snippet(archive_dir, query, title_has):
     results = search_json(archive_dir, query)
     assert results, query
@@ -104,8 +108,12 @@ def test_bad_files_are_named_skipped_and_the_rest_ingested(tmp_path):
     d.mkdir()
     (d / "binary.txt").write_bytes(bytes(range(256)) * 4)
     (d / "empty.txt").write_bytes(b"")
-    (d / "gbk.txt").write_bytes("## 宝鸡52个爱心驿站投入使用\n\n本报讯 宝鸡市总建设的52个户外劳动者爱心驿站全部建成投用。".encode("gbk"))
-    (d / "big5.txt").write_bytes("## 臺北工會舉辦職工讀書會\n\n本報訊 臺北市總工會日前舉辦職工讀書會，吸引許多職工參加。".encode("big5"))
+    (d / "gbk.txt").write_bytes(
+        "## 宝鸡52个爱心驿站投入使用\n\n本报讯 宝鸡市总建设的52个户外劳动者爱心驿站全部建成投用。".encode("gbk")
+    )
+    (d / "big5.txt").write_bytes(
+        "## 臺北工會舉辦職工讀書會\n\n本報訊 臺北市總工會日前舉辦職工讀書會，吸引許多職工參加。".encode("big5")
+    )
     (d / "cut.html").write_bytes("<html><body><div id='ccontent'><p>只有半".encode())
     idx = tmp_path / "idx"
     r = CliRunner().invoke(cli, ["--index", str(idx), "ingest", str(d)])
@@ -120,8 +128,9 @@ def test_bad_files_are_named_skipped_and_the_rest_ingested(tmp_path):
 
 def test_console_script_entry_runs_without_traceback(tmp_path):
     env = dict(os.environ, UNIONKB_INDEX=str(tmp_path / "none"))
-    p = subprocess.run([sys.executable, str(REPO / "search_cli.py"), "search", "工会"], env=env,
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, str(REPO / "search_cli.py"), "search", "工会"], env=env, capture_output=True, text=True
+    )
     assert p.returncode == 1
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
@@ -134,7 +143,20 @@ def test_rebuild_from_the_store_keeps_search_results(archive_dir):
 
 
 def test_every_command_has_help():
-    for cmd in ("ingest", "search", "show", "list", "stats", "who", "entities", "similar", "embed", "crawl",
-                "export", "rebuild", "models"):
+    for cmd in (
+        "ingest",
+        "search",
+        "show",
+        "list",
+        "stats",
+        "who",
+        "entities",
+        "similar",
+        "embed",
+        "crawl",
+        "export",
+        "rebuild",
+        "models",
+    ):
         r = CliRunner().invoke(cli, [cmd, "--help"])
         assert r.exit_code == 0 and len(r.output.splitlines()) > 4, cmd

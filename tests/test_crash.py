@@ -1,6 +1,7 @@
 """Crash consistency: a writer killed at every stage boundary (UNIONKB_CRASH_AT stops the process
 there with os._exit, no clean-up) leaves an archive whose store never names an article an index
 lacks; readers answer from the store's part, say what is off, and the next writer repairs it."""
+
 from __future__ import annotations
 
 import json

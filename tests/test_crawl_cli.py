@@ -1,5 +1,6 @@
 """`search_cli.py crawl` end to end: real spiders against fixture sites on 127.0.0.1, into the
 archive; Founder presets, the per-day JSON summary and the exit status."""
+
 import json
 import unicodedata
 
@@ -29,8 +30,9 @@ def norm(s: str) -> str:
 
 def crawl(index, system, base, manifest):
     days = manifest["days"]
-    return CliRunner().invoke(cli, ["--index", str(index), "crawl", system, "--from", days[0], "--to", days[-1],
-                                    "--base-url", base, "--json"])
+    return CliRunner().invoke(
+        cli, ["--index", str(index), "crawl", system, "--from", days[0], "--to", days[-1], "--base-url", base, "--json"]
+    )
 
 
 @pytest.mark.parametrize("system", ["grrb", "grrb-legacy", "founder"])
@@ -70,8 +72,24 @@ def crawl_site(index, manifest, base, key, *extra):
     site = manifest["systems"][key]
     days = manifest["days"]
     paper = ["--paper", site["paper"]] if site["paper"] else []
-    return CliRunner().invoke(cli, ["--index", str(index), "crawl", site["system"], *paper, "--from", days[0],
-                                    "--to", days[-1], "--base-url", base + site["base_path"], "--json", *extra])
+    return CliRunner().invoke(
+        cli,
+        [
+            "--index",
+            str(index),
+            "crawl",
+            site["system"],
+            *paper,
+            "--from",
+            days[0],
+            "--to",
+            days[-1],
+            "--base-url",
+            base + site["base_path"],
+            "--json",
+            *extra,
+        ],
+    )
 
 
 @pytest.mark.parametrize("key", ["founder:zjgrrb", "founder:sxgrb"])
@@ -83,6 +101,7 @@ def test_founder_presets_store_publication_and_page_with_every_article(tmp_path,
     expected = manifest["systems"][key]["articles"]
     # a 本版导读 digest page is one article per item (▲/△ …), every other page one article
     digest = {e["path"] for e in expected if e["title"] == "本版导读"}
+
     def marked(e: dict) -> list[str]:
         return [p for p in e["paragraphs"] if p.lstrip()[:1] in "▲△"]
 
@@ -140,8 +159,22 @@ def test_a_day_with_nothing_fetched_ends_the_crawl_with_status_1_and_one_line(tm
 
 def test_a_day_without_an_issue_is_not_an_error(tmp_path, site):
     base, _manifest, _hits = site
-    r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "founder", "--from", "2023-04-05",
-                                 "--to", "2023-04-06", "--base-url", base, "--json"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--index",
+            str(tmp_path / "idx"),
+            "crawl",
+            "founder",
+            "--from",
+            "2023-04-05",
+            "--to",
+            "2023-04-06",
+            "--base-url",
+            base,
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     days = json.loads(r.stdout)["days"]
     assert [(d["day"], d["status"]) for d in days] == [("2023-04-05", "ok"), ("2023-04-06", "no_issue")]
@@ -153,14 +186,41 @@ def test_unreachable_base_url_is_one_line_and_status_3(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "grrb", "--from", "2023-04-03",
-                                 "--to", "2023-04-03", "--base-url", f"http://127.0.0.1:{port}"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--index",
+            str(tmp_path / "idx"),
+            "crawl",
+            "grrb",
+            "--from",
+            "2023-04-03",
+            "--to",
+            "2023-04-03",
+            "--base-url",
+            f"http://127.0.0.1:{port}",
+        ],
+    )
     assert r.exit_code == 3
     assert r.stderr.strip().splitlines()[-1] == (
-        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)")
+        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)"
+    )
 
 
 def test_paper_is_only_for_founder(tmp_path):
-    r = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "crawl", "grrb", "--paper", "zjgrrb",
-                                 "--from", "2023-04-03", "--to", "2023-04-03"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--index",
+            str(tmp_path / "idx"),
+            "crawl",
+            "grrb",
+            "--paper",
+            "zjgrrb",
+            "--from",
+            "2023-04-03",
+            "--to",
+            "2023-04-03",
+        ],
+    )
     assert r.exit_code == 2 and "--paper" in r.stderr and "Traceback" not in r.output

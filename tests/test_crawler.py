@@ -2,6 +2,7 @@
 like the real ones (tests/fixtures/sites): delivery, links followed as given, built URLs
 with fallbacks, day verdicts and exit status, incremental re-crawls, errors, retries,
 robots.txt, JOBDIR resume. Throttling is off (LOCAL_SERVER_OVERRIDES), nothing else is faked."""
+
 from __future__ import annotations
 
 import html
@@ -66,8 +67,15 @@ def _run(root: Path, manifest: dict, key: str, **kwargs):
         kwargs.setdefault("paper", site["paper"])
     try:
         start, end = kwargs.pop("range", _range(manifest))
-        stats = crawl(site["system"], start, end, pages.append, base_url=base + site["base_path"],
-                      settings={**FAST, **kwargs.pop("settings", {})}, **kwargs)
+        stats = crawl(
+            site["system"],
+            start,
+            end,
+            pages.append,
+            base_url=base + site["base_path"],
+            settings={**FAST, **kwargs.pop("settings", {})},
+            **kwargs,
+        )
     finally:
         stop()
     return pages, stats, list(hits), base
@@ -80,6 +88,7 @@ def first_crawls(sites):
 
 
 # ----------------------------------------------------------------------------- delivery
+
 
 @pytest.mark.parametrize("key", SITES)
 def test_every_article_page_delivered_once_with_date_page_system(sites, first_crawls, key):
@@ -151,6 +160,7 @@ def test_truncated_page_is_handed_on_as_fetched(sites, first_crawls, system):
 
 
 # ----------------------------------------------------------------------------- errors
+
 
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_missing_page_is_counted_and_skipped(sites, first_crawls, system):
@@ -244,6 +254,7 @@ def test_failing_callback_is_counted_and_the_crawl_goes_on(sites):
 
 # ----------------------------------------------------------------------------- links and built URLs
 
+
 def test_links_are_followed_as_given_but_only_onto_the_papers_own_pages(sites, first_crawls):
     _root, manifest = sites
     site = manifest["systems"]["grrb"]
@@ -283,8 +294,13 @@ def test_founder_front_page_is_found_by_trying_its_names(sites, monkeypatch):
 
     root, manifest = sites
     zj = presets.PRESETS["zjgrrb"]
-    monkeypatch.setitem(presets.PRESETS, "zjgrrb", presets.FounderPreset(
-        zj.name, zj.source, zj.base_url, zj.issue_dir, zj.hosts, front_pages=("node_1.htm", "node_2.htm")))
+    monkeypatch.setitem(
+        presets.PRESETS,
+        "zjgrrb",
+        presets.FounderPreset(
+            zj.name, zj.source, zj.base_url, zj.issue_dir, zj.hosts, front_pages=("node_1.htm", "node_2.htm")
+        ),
+    )
     period = root / "html/2023-04/period.xml"
     saved = period.read_bytes()
     period.unlink()
@@ -295,11 +311,13 @@ def test_founder_front_page_is_found_by_trying_its_names(sites, monkeypatch):
     assert len(pages) == len(manifest["systems"]["founder:zjgrrb"]["articles"])
     assert stats.url_forms == {"node_2.htm": len(manifest["days"])}
     assert sorted(h.path for h in hits if h.status == 404) == sorted(
-        ["/html/2023-04/period.xml"] + [f"/html/{d[:7]}/{d[8:]}/node_1.htm" for d in manifest["days"]])
+        ["/html/2023-04/period.xml"] + [f"/html/{d[:7]}/{d[8:]}/node_1.htm" for d in manifest["days"]]
+    )
     assert stats.errors == Counter({"http_404": 1}) and stats.failures() == []
 
 
 # ----------------------------------------------------------------------------- day verdicts
+
 
 def test_day_whose_layout_pages_are_all_missing_fails_with_one_line(tmp_path):
     # What the old spider did to the real site: the index lists the pages, every layout
@@ -366,12 +384,27 @@ def test_unreachable_base_url_is_detected_before_the_crawl(capsys):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     t0 = time.monotonic()
-    with pytest.raises(SiteUnreachable, match=rf"^http://127.0.0.1:{port}: unreachable \(connection to 127.0.0.1:{port} refused\)$"):
-        crawl("founder", date(2023, 4, 3), date(2023, 4, 3), lambda p: None, base_url=f"http://127.0.0.1:{port}", settings=FAST)
+    with pytest.raises(
+        SiteUnreachable, match=rf"^http://127.0.0.1:{port}: unreachable \(connection to 127.0.0.1:{port} refused\)$"
+    ):
+        crawl(
+            "founder",
+            date(2023, 4, 3),
+            date(2023, 4, 3),
+            lambda p: None,
+            base_url=f"http://127.0.0.1:{port}",
+            settings=FAST,
+        )
     assert time.monotonic() - t0 < 10
-    assert main(["grrb", "--from", "2023-04-03", "--to", "2023-04-03", "--base-url", f"http://127.0.0.1:{port}", "--local"]) == 3
+    assert (
+        main(
+            ["grrb", "--from", "2023-04-03", "--to", "2023-04-03", "--base-url", f"http://127.0.0.1:{port}", "--local"]
+        )
+        == 3
+    )
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)")
+        f"crawl: http://127.0.0.1:{port}: unreachable (connection to 127.0.0.1:{port} refused)"
+    )
 
 
 def test_command_line_exit_status_names_the_failed_day(tmp_path, capsys):
@@ -382,17 +415,33 @@ def test_command_line_exit_status_names_the_failed_day(tmp_path, capsys):
             (root / layout.lstrip("/")).unlink()
     base, stop, _hits = serve(root)
     try:
-        code = main(["founder", "--paper", "ldwb", "--from", "2023-04-03", "--to", "2023-04-05", "--base-url", base,
-                     "--out", str(tmp_path / "pages.jsonl"), "--local"])
+        code = main(
+            [
+                "founder",
+                "--paper",
+                "ldwb",
+                "--from",
+                "2023-04-03",
+                "--to",
+                "2023-04-05",
+                "--base-url",
+                base,
+                "--out",
+                str(tmp_path / "pages.jsonl"),
+                "--local",
+            ]
+        )
     finally:
         stop()
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == ("crawl: 2023-04-05: no article page fetched: "
-                       "the index lists the day but its layout page failed (http_404=1)")
+    assert err[-1] == (
+        "crawl: 2023-04-05: no article page fetched: the index lists the day but its layout page failed (http_404=1)"
+    )
 
 
 # ----------------------------------------------------------------------------- incremental
+
 
 @pytest.mark.parametrize("key", SITES)
 def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_crawls, key):
@@ -401,9 +450,7 @@ def test_second_crawl_with_known_urls_requests_no_stored_article(sites, first_cr
     article_paths = {a["path"] for a in manifest["systems"][key]["articles"]}
     # The store keys articles by URL; the new server has a new port, so compare by path.
     stored_paths = {p.url.split("/", 3)[3] for p in first_pages}
-    pages, stats, hits, _base = _run(
-        root, manifest, key, known_url=lambda url: url.split("/", 3)[3] in stored_paths
-    )
+    pages, stats, hits, _base = _run(root, manifest, key, known_url=lambda url: url.split("/", 3)[3] in stored_paths)
     assert pages == []
     assert not {h.path for h in hits} & article_paths
     assert stats.skipped_known == len(article_paths)
@@ -449,8 +496,14 @@ def test_interrupted_crawl_resumes_from_jobdir(sites, tmp_path):
     first: list[FetchedPage] = []
     second: list[FetchedPage] = []
     try:
-        stats1 = crawl("founder", *_range(manifest), first.append, base_url=base, jobdir=jobdir,
-                       settings={**FAST, "CLOSESPIDER_PAGECOUNT": 8})
+        stats1 = crawl(
+            "founder",
+            *_range(manifest),
+            first.append,
+            base_url=base,
+            jobdir=jobdir,
+            settings={**FAST, "CLOSESPIDER_PAGECOUNT": 8},
+        )
         n_hits = len(hits)
         stats2 = crawl("founder", *_range(manifest), second.append, base_url=base, jobdir=jobdir, settings=FAST)
     finally:
@@ -468,9 +521,25 @@ def test_ctrl_c_stops_gracefully_and_the_rerun_finishes_the_job(sites, tmp_path)
     root, manifest = sites
     base, stop, hits = serve(root, delay=0.05)
     out = tmp_path / "pages.jsonl"
-    cmd = [sys.executable, "-m", "crawler.run", "founder", "--from", manifest["days"][0], "--to", manifest["days"][-1],
-           "--base-url", base, "--jobdir", str(tmp_path / "job"), "--out", str(out), "--local",
-           "-s", "CONCURRENT_REQUESTS=1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        "founder",
+        "--from",
+        manifest["days"][0],
+        "--to",
+        manifest["days"][-1],
+        "--base-url",
+        base,
+        "--jobdir",
+        str(tmp_path / "job"),
+        "--out",
+        str(out),
+        "--local",
+        "-s",
+        "CONCURRENT_REQUESTS=1",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     try:
         worker = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
@@ -504,13 +573,18 @@ def test_progress_reports_growing_counts(sites):
 
 # ----------------------------------------------------------------------------- arguments
 
+
 @pytest.mark.parametrize(
     "args, kwargs, message",
     [
         (("rmrb", date(2023, 4, 3), date(2023, 4, 5)), {}, "system: unknown 'rmrb'"),
         (("grrb", date(2023, 4, 5), date(2023, 4, 3)), {}, "end: 2023-04-03 is before start"),
         (("grrb", "2023-04-31", date(2023, 4, 3)), {}, "start: expected YYYY-MM-DD"),
-        (("grrb", date(2023, 4, 3), date(2023, 4, 5)), {"jobdir": Path("x"), "redis_url": "redis://h"}, "jobdir and redis_url"),
+        (
+            ("grrb", date(2023, 4, 3), date(2023, 4, 5)),
+            {"jobdir": Path("x"), "redis_url": "redis://h"},
+            "jobdir and redis_url",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line_errors(args, kwargs, message):
@@ -530,13 +604,27 @@ def test_command_line_writes_one_json_line_per_article(sites, tmp_path, capsys):
     base, stop, _hits = serve(root)
     out = tmp_path / "pages.jsonl"
     try:
-        code = main(["grrb-legacy", "--from", manifest["days"][0], "--to", manifest["days"][-1],
-                     "--base-url", base, "--out", str(out), "--local"])
+        code = main(
+            [
+                "grrb-legacy",
+                "--from",
+                manifest["days"][0],
+                "--to",
+                manifest["days"][-1],
+                "--base-url",
+                base,
+                "--out",
+                str(out),
+                "--local",
+            ]
+        )
     finally:
         stop()
     assert code == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert sorted(r["url"] for r in rows) == sorted(base + a["path"] for a in manifest["systems"]["grrb-legacy"]["articles"])
+    assert sorted(r["url"] for r in rows) == sorted(
+        base + a["path"] for a in manifest["systems"]["grrb-legacy"]["articles"]
+    )
     assert "18 articles" in capsys.readouterr().err
 
 
@@ -548,6 +636,7 @@ def test_polite_defaults():
 
 
 # ----------------------------------------------------------------------------- links (pure)
+
 
 def test_e_paper_urls_say_kind_date_and_page():
     ref = grrb_ref("https://www.workercn.cn/papers/grrb/2016/01/22/2/news-3.html")
@@ -562,8 +651,9 @@ def test_e_paper_urls_say_kind_date_and_page():
     assert (ref.kind, ref.date, ref.page) == ("article", "2014-09-25", None)
     assert founder_ref("http://ldwb.workerbj.cn/content/2014-09/25/node_2.htm").kind == "layout"
     # The real URL forms of the other Founder-style union papers.
-    assert founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm?div=-1") == \
-        founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm")
+    assert founder_ref("https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm?div=-1") == founder_ref(
+        "https://epaper.zjgrrb.com/html/2018-08/31/content_2637467.htm"
+    )
     assert founder_ref("http://szb.sxworker.com/m/content/1991-06/20/070642.html").date == "1991-06-20"
     assert founder_ref("http://szb.sxworker.com/content/2004-07/29/347565.html").kind == "article"
     ref = founder_ref("http://paper.sxworker.com/xpaper/news/624/3054/26593-1.shtml")
@@ -575,31 +665,55 @@ def test_e_paper_urls_say_kind_date_and_page():
 
 
 def test_day_index_gives_page_numbers_in_any_shape():
-    assert pages_in_day_index({"pages": ["01", 2, "http://h/papers/grrb/2023/04/03/03/page.html"]}) == ["01", "02", "03"]
-    assert pages_in_day_index({"pages": [{"pageNo": "1", "pageUrl": "x"}, {"pdf": "/grrb2023040304.pdf"}]}) == ["01", "04"]
+    assert pages_in_day_index({"pages": ["01", 2, "http://h/papers/grrb/2023/04/03/03/page.html"]}) == [
+        "01",
+        "02",
+        "03",
+    ]
+    assert pages_in_day_index({"pages": [{"pageNo": "1", "pageUrl": "x"}, {"pdf": "/grrb2023040304.pdf"}]}) == [
+        "01",
+        "04",
+    ]
     assert pages_in_day_index({"pages": []}) == [] and pages_in_day_index(["01"]) == []
     # A page URL the index gives is kept as given, to be followed; a bare number has none.
     assert day_index_pages({"pages": [{"pageNo": 2, "pageUrl": "/papers/grrb/2016/01/22/2/page.html"}, 3]}) == [
-        IndexedPage("02", "/papers/grrb/2016/01/22/2/page.html"), IndexedPage("03", None)]
+        IndexedPage("02", "/papers/grrb/2016/01/22/2/page.html"),
+        IndexedPage("03", None),
+    ]
 
 
 def test_absolute_links_are_moved_onto_the_configured_host():
-    assert rebase("https://www.workercn.cn/papers/grrb/2023/04/03/01/page.html", "http://127.0.0.1:9") == \
-        "http://127.0.0.1:9/papers/grrb/2023/04/03/01/page.html"
+    assert (
+        rebase("https://www.workercn.cn/papers/grrb/2023/04/03/01/page.html", "http://127.0.0.1:9")
+        == "http://127.0.0.1:9/papers/grrb/2023/04/03/01/page.html"
+    )
     assert rebase("http://127.0.0.1:9/a.htm?x=1", "http://127.0.0.1:9") == "http://127.0.0.1:9/a.htm?x=1"
 
 
 def test_links_resolve_onto_the_crawl_host_or_are_ignored_with_a_reason():
     scope = LinkScope.of("http://127.0.0.1:9/mirror", paper_hosts=("szb.sxworker.com", "paper.sxworker.com"))
     page = "http://127.0.0.1:9/mirror/content/2004-07/29/node_2.htm"
-    assert scope.resolve("347565.html?div=-1#top", page) == ("http://127.0.0.1:9/mirror/content/2004-07/29/347565.html", "")
+    assert scope.resolve("347565.html?div=-1#top", page) == (
+        "http://127.0.0.1:9/mirror/content/2004-07/29/347565.html",
+        "",
+    )
     assert scope.resolve("http://paper.sxworker.com/xpaper/news/624/3054/26593-1.shtml", page) == (
-        "http://127.0.0.1:9/mirror/xpaper/news/624/3054/26593-1.shtml", "")
+        "http://127.0.0.1:9/mirror/xpaper/news/624/3054/26593-1.shtml",
+        "",
+    )
     assert scope.resolve("../30//node_3.htm", page) == ("http://127.0.0.1:9/mirror/content/2004-07/30/node_3.htm", "")
-    for href, why in [("javascript:void(0)", "scheme"), (" JavaScript:x", "scheme"), ("file:///etc/passwd", "scheme"),
-                      ("mailto:a@b.c", "scheme"), ("data:text/html,x", "scheme"), ("ftp://h/x.htm", "scheme"),
-                      ("http://evil.example.com/content/2004-07/29/1.html", "offsite"),
-                      ("http://127.0.0.1:10/content/2004-07/29/1.html", "offsite"), ("", "empty"), ("#top", "empty")]:
+    for href, why in [
+        ("javascript:void(0)", "scheme"),
+        (" JavaScript:x", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("mailto:a@b.c", "scheme"),
+        ("data:text/html,x", "scheme"),
+        ("ftp://h/x.htm", "scheme"),
+        ("http://evil.example.com/content/2004-07/29/1.html", "offsite"),
+        ("http://127.0.0.1:10/content/2004-07/29/1.html", "offsite"),
+        ("", "empty"),
+        ("#top", "empty"),
+    ]:
         assert scope.resolve(href, page) == (None, why), href
     assert canonical_url("HTTP://Example.COM//a//b.htm?x=1#y") == "http://example.com/a/b.htm"
 
@@ -611,6 +725,7 @@ def test_date_ranges():
 
 
 # ----------------------------------------------------------------------------- fixtures
+
 
 def test_fixture_pages_follow_the_documented_structures(sites):
     root, manifest = sites

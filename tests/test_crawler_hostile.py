@@ -3,6 +3,7 @@ oversized pages, a gzip bomb, query loops, an endless chain of pages, redirects 
 host, 429 with Retry-After, links that are not the site's, a slow drip, wrong charsets.
 Each test looks at one of them in one shared crawl; the last runs the whole pipeline
 (search_cli.py crawl) in a child process and measures its peak memory."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,13 @@ def hostile_crawl():
         stats = crawl("founder", DAY, DAY, pages.append, base_url=base, paper="ldwb", settings=SETTINGS)
     finally:
         stop()
-    return {"base": base, "pages": {p.url.rsplit("/", 1)[-1]: p for p in pages}, "stats": stats,
-            "hits": list(hits), "elapsed": time.monotonic() - t0}
+    return {
+        "base": base,
+        "pages": {p.url.rsplit("/", 1)[-1]: p for p in pages},
+        "stats": stats,
+        "hits": list(hits),
+        "elapsed": time.monotonic() - t0,
+    }
 
 
 def _hits(crawl_result, name):
@@ -146,9 +152,25 @@ _PEAK_RSS = (
 def test_whole_pipeline_crawl_of_the_hostile_site_stays_under_1_gb(tmp_path):
     # search_cli.py crawl: spider, parser and archive in one process, as a user runs it.
     base, stop, hits = serve_hostile(drip=False, chain=30)
-    cmd = [sys.executable, "-c", _PEAK_RSS, str(REPO / "search_cli.py"), "--index", str(tmp_path / "idx"),
-           "crawl", "founder", "--paper", "ldwb", "--from", DAY.isoformat(), "--to", DAY.isoformat(),
-           "--base-url", base, "--json"]
+    cmd = [
+        sys.executable,
+        "-c",
+        _PEAK_RSS,
+        str(REPO / "search_cli.py"),
+        "--index",
+        str(tmp_path / "idx"),
+        "crawl",
+        "founder",
+        "--paper",
+        "ldwb",
+        "--from",
+        DAY.isoformat(),
+        "--to",
+        DAY.isoformat(),
+        "--base-url",
+        base,
+        "--json",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     try:
         run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)

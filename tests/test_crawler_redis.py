@@ -1,6 +1,7 @@
 """Distributed crawling: two crawler processes share one scrapy-redis queue and duplicate
 filter in a real redis-server (Debian's, started here on a free loopback port), against one
 fixture site. Every article page must be delivered exactly once across both processes."""
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,21 @@ def redis_url(tmp_path):
 
     port = _free_port()
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.monotonic() + 10
@@ -60,11 +73,27 @@ def redis_url(tmp_path):
 
 def _worker(system: str, days: list[str], base: str, redis: str, out: Path) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "crawler.run", system, "--from", days[0], "--to", days[-1],
-        "--base-url", base, "--redis", redis, "--out", str(out), "--local",
+        sys.executable,
+        "-m",
+        "crawler.run",
+        system,
+        "--from",
+        days[0],
+        "--to",
+        days[-1],
+        "--base-url",
+        base,
+        "--redis",
+        redis,
+        "--out",
+        str(out),
+        "--local",
         # One request at a time per process against a slow server: no worker holds more
         # than it is fetching, and the crawl lasts long enough for both to take work.
-        "-s", "CONCURRENT_REQUESTS=1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        "-s",
+        "CONCURRENT_REQUESTS=1",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
     ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

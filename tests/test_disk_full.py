@@ -3,6 +3,7 @@
 For real on a small tmpfs filled nearly to the brim (needs root: mount), and by injecting the
 error each engine gives at each step of a checkpoint (vector files, keyword commit, store commit).
 """
+
 from __future__ import annotations
 
 import errno
@@ -145,10 +146,12 @@ def inject_store_full(monkeypatch):
     return r"store\.sqlite"
 
 
-@pytest.mark.parametrize("inject", [inject_vectors_full, inject_keyword_full, inject_store_full],
-                         ids=["vectors", "keyword", "store"])
-def test_each_checkpoint_step_reports_disk_full_and_keeps_the_last_checkpoint(tmp_path_factory, tmp_path, few,
-                                                                             monkeypatch, inject):
+@pytest.mark.parametrize(
+    "inject", [inject_vectors_full, inject_keyword_full, inject_store_full], ids=["vectors", "keyword", "store"]
+)
+def test_each_checkpoint_step_reports_disk_full_and_keeps_the_last_checkpoint(
+    tmp_path_factory, tmp_path, few, monkeypatch, inject
+):
     root = seed_archive(tmp_path_factory, tmp_path / "a")
     seed_ids = archive_state(root)["store"]
     where = inject(monkeypatch)
@@ -164,11 +167,14 @@ def test_each_checkpoint_step_reports_disk_full_and_keeps_the_last_checkpoint(tm
     assert s["store"] == s["keyword"] == s["static"]
 
 
-def test_a_killed_index_writer_counts_as_disk_full_only_when_space_is_short(tmp_path_factory, tmp_path, few,
-                                                                          monkeypatch):
+def test_a_killed_index_writer_counts_as_disk_full_only_when_space_is_short(
+    tmp_path_factory, tmp_path, few, monkeypatch
+):
     root = seed_archive(tmp_path_factory, tmp_path / "a")
-    killed = ("An error occurred in a thread: 'An index writer was killed.. A worker thread encountered an "
-              "error (io::Error most likely) or panicked.'")
+    killed = (
+        "An error occurred in a thread: 'An index writer was killed.. A worker thread encountered an "
+        "error (io::Error most likely) or panicked.'"
+    )
     inject_keyword_full(monkeypatch, killed)
     with Archive.open(root) as ar:
         with pytest.raises(ValueError, match="index writer was killed"):  # plenty of space: not called disk full

@@ -9,6 +9,7 @@ most 1/8), Whoosh rounds up (exact to 10, then steps of ~3.5%). Hence:
   length-dependent part), and two documents may swap places only when their scores are
   that close in both engines.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,10 +30,31 @@ LENGTH_ROUNDING = 1 / 8  # tantivy's coarsest fieldnorm step; Whoosh's is finer
 FLOAT32 = 1e-5
 
 QUERIES = [
-    "工会", "职工 权益", "农民工 工资", "劳动模范", "脱贫攻坚", "习近平 会谈", '"一带一路"',
-    "疫情防控 医护人员", "科技 创新 发展", "春节 返乡", '"人民大会堂" 会见', "经济 增长 2019",
-    "生态 环境 保护", "教育 改革", "冬奥会", "总工会 职工 服务", '"工会干部"', "集体协商 工资",
-    "4000万元", "91%", "困难职工 帮扶", '"娘家" 职工', "安全生产 事故", "乡村振兴 农民", "改革开放 40年",
+    "工会",
+    "职工 权益",
+    "农民工 工资",
+    "劳动模范",
+    "脱贫攻坚",
+    "习近平 会谈",
+    '"一带一路"',
+    "疫情防控 医护人员",
+    "科技 创新 发展",
+    "春节 返乡",
+    '"人民大会堂" 会见',
+    "经济 增长 2019",
+    "生态 环境 保护",
+    "教育 改革",
+    "冬奥会",
+    "总工会 职工 服务",
+    '"工会干部"',
+    "集体协商 工资",
+    "4000万元",
+    "91%",
+    "困难职工 帮扶",
+    '"娘家" 职工',
+    "安全生产 事故",
+    "乡村振兴 农民",
+    "改革开放 40年",
 ]
 
 
@@ -89,8 +111,9 @@ def check_same_ranking(w, t, text: str, k: int = 10) -> None:
         assert st[i] == pytest.approx(sw[i], rel=LENGTH_ROUNDING), f"{text!r}: {i} scores {sw[i]} vs {st[i]}"
 
     def close(a, b):
-        return abs(sw[a] - sw[b]) <= LENGTH_ROUNDING * max(sw[a], sw[b]) and \
-            abs(st[a] - st[b]) <= LENGTH_ROUNDING * max(st[a], st[b])
+        return abs(sw[a] - sw[b]) <= LENGTH_ROUNDING * max(sw[a], sw[b]) and abs(
+            st[a] - st[b]
+        ) <= LENGTH_ROUNDING * max(st[a], st[b])
 
     w_rank = {h.id: r for r, h in enumerate(wh)}
     t_rank = {h.id: r for r, h in enumerate(th)}
@@ -99,7 +122,9 @@ def check_same_ranking(w, t, text: str, k: int = 10) -> None:
         # pushed out by the other: either way only a near-tie may explain it
         if a in w_rank and b in w_rank and a in t_rank and b in t_rank:
             if (w_rank[a] < w_rank[b]) != (t_rank[a] < t_rank[b]):
-                assert close(a, b), f"{text!r}: {a} and {b} swap places (whoosh {sw[a]:.4f}/{sw[b]:.4f}, tantivy {st[a]:.4f}/{st[b]:.4f})"
+                assert close(a, b), (
+                    f"{text!r}: {a} and {b} swap places (whoosh {sw[a]:.4f}/{sw[b]:.4f}, tantivy {st[a]:.4f}/{st[b]:.4f})"
+                )
     for only, other_hits, _scores in ((set(w_rank) - set(t_rank), th, st), (set(t_rank) - set(w_rank), wh, sw)):
         for i in only:  # in one top-k only: must tie with the other engine's k-th
             last = other_hits[-1].id
@@ -115,8 +140,12 @@ def test_same_top10_up_to_ties_on_real_articles(engines, text):
 def test_filters_select_the_same_documents(engines):
     w, t, docs = engines
     some = frozenset(d.id for d in docs[::7])
-    for f in (Filters(since="2019-10-01", until="2020-01-31"), Filters(source="工人日报"), Filters(ids=some),
-              Filters(since="2020-02-01", ids=some)):
+    for f in (
+        Filters(since="2019-10-01", until="2020-01-31"),
+        Filters(source="工人日报"),
+        Filters(ids=some),
+        Filters(since="2020-02-01", ids=some),
+    ):
         for text in ("职工", "发展 经济", '"一带一路"'):
             q = parse_query(text)
             assert {h.id for h in w.search(q, 500, f)} == {h.id for h in t.search(q, 500, f)}, (text, f)
@@ -164,8 +193,10 @@ def test_both_engines_index_the_tokens_of_pipeline_segment(engines):
             for d in docs:
                 for term in {tok.text for tok in segment(getattr(d, field))}:
                     expected[term] = expected.get(term, 0) + 1
-            in_whoosh = {term.decode("utf-8") if isinstance(term, bytes) else term: info.doc_frequency()
-                         for term, info in reader.iter_field(field)}
+            in_whoosh = {
+                term.decode("utf-8") if isinstance(term, bytes) else term: info.doc_frequency()
+                for term, info in reader.iter_field(field)
+            }
             in_tantivy = dict(searcher.terms_with_prefix(field, ""))
             assert in_whoosh == expected, field
             assert in_tantivy == expected, field
@@ -184,7 +215,8 @@ def _dictionary_tokenizers():
     from importlib import resources
 
     jieba_fast = pytest.importorskip(
-        "jieba_fast", reason="jieba-fast is an optional comparison segmenter (pip install jieba-fast)")
+        "jieba_fast", reason="jieba-fast is an optional comparison segmenter (pip install jieba-fast)"
+    )
 
     jb = segment_module._jieba()
     jf = jieba_fast.Tokenizer()

@@ -4,6 +4,7 @@ No OpenSearch server exists here, so the checks are what the server would enforc
 this mapping ("dynamic": "strict", field types, date format, vector dimension) plus what
 our search relies on (the *_seg fields hold exactly the segmenter's words, space-joined).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,9 +28,20 @@ def rmrb_articles(n: int) -> list[tuple[str, Article]]:
     with open(require_shared(RMRB), encoding="utf-8") as f:
         for line in itertools.islice(f, n):
             r = json.loads(line)
-            out.append((r["id"], Article(title=r["title"] or "", body=r["text"] or "", kicker=r["kicker"] or "",
-                                         subtitle=r["subtitle"] or "", date=r["date"], source=r["source"],
-                                         page=str(r["page"]))))
+            out.append(
+                (
+                    r["id"],
+                    Article(
+                        title=r["title"] or "",
+                        body=r["text"] or "",
+                        kicker=r["kicker"] or "",
+                        subtitle=r["subtitle"] or "",
+                        date=r["date"],
+                        source=r["source"],
+                        page=str(r["page"]),
+                    ),
+                )
+            )
     return out
 
 
@@ -41,6 +53,7 @@ def records() -> list[dict]:
 
 def char_vectors(dim: int):
     """A cheap deterministic embedding (hashed character counts): the export only carries vectors."""
+
     def embed(batch: list[dict]) -> list[list[float]]:
         out = []
         for a in batch:
@@ -49,6 +62,7 @@ def char_vectors(dim: int):
                 v[int(hashlib.md5(ch.encode()).hexdigest(), 16) % dim] += 1.0
             out.append(v)
         return out
+
     return embed
 
 
@@ -113,8 +127,11 @@ def test_segmented_fields_are_the_segmenters_words(tmp_path, records):
     by_id = {r["id"]: r for r in records}
     for _, doc in read_bulk(tmp_path, stats.files):
         r = by_id[doc["id"]]
-        for field, text in (("title", r["title"]), ("body", r["body"]),
-                            ("kicker", " ".join(x for x in (r["kicker"], r["subtitle"]) if x))):
+        for field, text in (
+            ("title", r["title"]),
+            ("body", r["body"]),
+            ("kicker", " ".join(x for x in (r["kicker"], r["subtitle"]) if x)),
+        ):
             toks = segment(text)
             assert doc[f"{field}_seg"].split() == [t.text for t in toks if not t.sub]
             assert doc[f"{field}_sub"].split() == [t.text for t in toks if t.sub]
@@ -133,8 +150,12 @@ def test_facets_carry_entities_and_no_vector_field_without_dim(tmp_path, records
     # a prefecture- or county-level code comes with its province's code, as in the keyword filter
     # (numeric codes only: the gazetteer also yields a placeholder "资料暂缺" as a parent code)
     deep = [d for d in with_regions if any(len(c) > 2 and c.isdigit() for c in d["regions"])]
-    assert deep and all(any(len(c) == 2 and code.startswith(c) for c in d["regions"])
-                        for d in deep for code in d["regions"] if len(code) > 2 and code.isdigit())
+    assert deep and all(
+        any(len(c) == 2 and code.startswith(c) for c in d["regions"])
+        for d in deep
+        for code in d["regions"]
+        if len(code) > 2 and code.isdigit()
+    )
 
 
 def test_bad_input_is_a_clear_error_and_leaves_no_partial_file(tmp_path, records):
@@ -149,9 +170,11 @@ def test_bad_input_is_a_clear_error_and_leaves_no_partial_file(tmp_path, records
 
 def test_strict_dates_only_and_stale_files_removed(tmp_path):
     (tmp_path / "bulk-0009.ndjson").write_text("stale\n", encoding="utf-8")
-    arts = [{"id": "a", "title": "职工", "body": "工会", "date": "2019-02-30"},
-            {"id": "b", "title": "职工", "body": "工会", "date": "2019-02"},
-            {"id": "c", "title": "职工", "body": "工会", "date": "2019-02-28"}]
+    arts = [
+        {"id": "a", "title": "职工", "body": "工会", "date": "2019-02-30"},
+        {"id": "b", "title": "职工", "body": "工会", "date": "2019-02"},
+        {"id": "c", "title": "职工", "body": "工会", "date": "2019-02-28"},
+    ]
     stats = export_opensearch(arts, tmp_path)
     assert stats.dates_dropped == 2 and stats.files == ["bulk-0001.ndjson"]
     assert not (tmp_path / "bulk-0009.ndjson").exists()

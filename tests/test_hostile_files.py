@@ -1,6 +1,7 @@
 """Hostile and odd files beside good ones: undecodable names, links out of the tree, FIFOs,
 sockets, devices, blank files, control characters — and bad files of every kind. The run
 always goes on: good articles are kept, each bad file is named on one line, exit 1."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,14 @@ from pipeline.models import Article, LoadProblem, Page
 from search_cli import cli
 from tests.helpers import REPO
 
-GOOD_PAGE = ("## 肃北县总工会推出马背送学\n\n本报讯（记者康劲）甘肃省肃北蒙古族自治县总工会近日推出“马背送学”"
-             "活动，工作人员骑马把技能培训送到牧区职工家中，受到牧民职工欢迎。\n")
-OTHER_PAGE = ("## 宝鸡爱心驿站投入使用\n\n本报讯 宝鸡市总工会建设的52个户外劳动者爱心驿站近日全部建成投用，"
-              "为环卫工人和快递员提供歇脚喝水的地方。\n")
+GOOD_PAGE = (
+    "## 肃北县总工会推出马背送学\n\n本报讯（记者康劲）甘肃省肃北蒙古族自治县总工会近日推出“马背送学”"
+    "活动，工作人员骑马把技能培训送到牧区职工家中，受到牧民职工欢迎。\n"
+)
+OTHER_PAGE = (
+    "## 宝鸡爱心驿站投入使用\n\n本报讯 宝鸡市总工会建设的52个户外劳动者爱心驿站近日全部建成投用，"
+    "为环卫工人和快递员提供歇脚喝水的地方。\n"
+)
 
 
 def invoke(idx: Path, *args: str):
@@ -109,9 +114,23 @@ def test_symlink_named_on_the_command_line_is_followed(tmp_path):
 
 
 def _ingest_in_subprocess(idx: Path, folder: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "search_cli.py"), "--index", str(idx), "ingest", "--no-embed",
-                           "--workers", "1", str(folder)], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "search_cli.py"),
+            "--index",
+            str(idx),
+            "ingest",
+            "--no-embed",
+            "--workers",
+            "1",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def test_fifo_socket_and_device_are_skipped_with_a_message_and_never_hang(tmp_path):
@@ -144,14 +163,17 @@ def test_fifo_socket_and_device_are_skipped_with_a_message_and_never_hang(tmp_pa
 # --- blank files ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name,data", [
-    ("spaces.txt", b"   \n\t\n  \r\n"),
-    ("ideographic.txt", "\u3000\u3000\n\u00a0\n".encode("utf-8")),
-    ("bom.txt", "\ufeff \u200b\n".encode("utf-8")),
-    ("utf16.md", "\n \n".encode("utf-16")),
-    ("blank.html", b"  \n\n "),
-    ("blank.jsonl", b"\n\n  \n"),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("spaces.txt", b"   \n\t\n  \r\n"),
+        ("ideographic.txt", "\u3000\u3000\n\u00a0\n".encode("utf-8")),
+        ("bom.txt", "\ufeff \u200b\n".encode("utf-8")),
+        ("utf16.md", "\n \n".encode("utf-16")),
+        ("blank.html", b"  \n\n "),
+        ("blank.jsonl", b"\n\n  \n"),
+    ],
+)
 def test_whitespace_only_file_is_named_as_empty(tmp_path, name, data):
     (tmp_path / name).write_bytes(data)
     (item,) = list(iter_sources([tmp_path / name]))
@@ -163,33 +185,52 @@ def test_whitespace_only_file_is_named_as_empty(tmp_path, name, data):
 
 
 def _page(word: str) -> str:
-    return ("## 肃北县总工会推出新举措\n\n本报讯（记者康劲）甘肃省肃北蒙古族自治县总工会近日推出“" + word
-            + "”活动，工作人员骑马把服务送到牧区职工家中，受到牧民职工欢迎。\n")
+    return (
+        "## 肃北县总工会推出新举措\n\n本报讯（记者康劲）甘肃省肃北蒙古族自治县总工会近日推出“"
+        + word
+        + "”活动，工作人员骑马把服务送到牧区职工家中，受到牧民职工欢迎。\n"
+    )
 
 
 def _bad_folder(d: Path) -> dict[str, str]:
     """Good and bad files; returns {bad file name: what its reason must say}."""
     (d / "good.txt").write_text(OTHER_PAGE, encoding="utf-8")
     (d / "gbk.txt").write_bytes(_page("马背送教").encode("gbk"))
-    (d / "big5.txt").write_bytes("## 臺北工會舉辦職工讀書會\n\n本報訊 臺北市總工會日前舉辦職工讀書會，吸引許多職工參加。\n"
-                                 .encode("big5"))
+    (d / "big5.txt").write_bytes(
+        "## 臺北工會舉辦職工讀書會\n\n本報訊 臺北市總工會日前舉辦職工讀書會，吸引許多職工參加。\n".encode("big5")
+    )
     (d / "utf16_bom.txt").write_bytes(_page("马背送医").encode("utf-16"))
     (d / "utf16le.txt").write_bytes(_page("马背送书").encode("utf-16-le"))
     (d / "utf16be.txt").write_bytes(_page("马背送法").encode("utf-16-be"))
-    (d / "nested.html").write_text("<html><head><title>深层嵌套的工会新闻</title></head><body>" + "<div>" * 10_000
-                                   + "<p>本报讯 甘肃省总工会近日推出新举措，为牧民职工送去技能培训。</p>"
-                                   + "</div>" * 10_000 + "</body></html>", encoding="utf-8")
+    (d / "nested.html").write_text(
+        "<html><head><title>深层嵌套的工会新闻</title></head><body>"
+        + "<div>" * 10_000
+        + "<p>本报讯 甘肃省总工会近日推出新举措，为牧民职工送去技能培训。</p>"
+        + "</div>" * 10_000
+        + "</body></html>",
+        encoding="utf-8",
+    )
     (d / "articles.jsonl").write_text(
-        json.dumps({"title": "JSONL里的好文章", "text": "本报讯 全国总工会召开会议。"}, ensure_ascii=False) + "\n"
-        + '{"title": "坏行", "text": \n' + "[1, 2]\n"
-        + json.dumps({"title": "JSONL里的第二篇", "text": "本报讯 工会干部下基层。"}, ensure_ascii=False) + "\n",
-        encoding="utf-8")
+        json.dumps({"title": "JSONL里的好文章", "text": "本报讯 全国总工会召开会议。"}, ensure_ascii=False)
+        + "\n"
+        + '{"title": "坏行", "text": \n'
+        + "[1, 2]\n"
+        + json.dumps({"title": "JSONL里的第二篇", "text": "本报讯 工会干部下基层。"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
     (d / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (d / "empty.md").write_bytes(b"")
     (d / "cut.html").write_bytes(b"<html><head><title>\xe5\xb7\xa5")
     (d / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
-    return {"binary.txt": "binary", "empty.md": "empty file", "cut.html": "truncated",
-            "image.html": "binary", "articles.jsonl:2": "not valid JSON", "articles.jsonl:3": "expected a JSON object"}
+    return {
+        "binary.txt": "binary",
+        "empty.md": "empty file",
+        "cut.html": "truncated",
+        "image.html": "binary",
+        "articles.jsonl:2": "not valid JSON",
+        "articles.jsonl:3": "expected a JSON object",
+    }
 
 
 def test_folder_of_bad_files_beside_good_ones_keeps_every_good_article(tmp_path):
@@ -207,26 +248,45 @@ def test_folder_of_bad_files_beside_good_ones_keeps_every_good_article(tmp_path)
         (line,) = [x for x in summary_lines if f"{name}: " in x]
         assert why in line, line
     got = titles(idx)
-    for title in ("宝鸡爱心驿站投入使用", "臺北工會舉辦職工讀書會", "深层嵌套的工会新闻", "JSONL里的好文章", "JSONL里的第二篇"):
+    for title in (
+        "宝鸡爱心驿站投入使用",
+        "臺北工會舉辦職工讀書會",
+        "深层嵌套的工会新闻",
+        "JSONL里的好文章",
+        "JSONL里的第二篇",
+    ):
         assert title in got
     assert got.count("肃北县总工会推出新举措") == 4  # GBK, UTF-16 with BOM, LE and BE without
-    bodies = {json.loads(invoke(idx, "show", r["id"], "--json").output)["text"]
-              for r in json.loads(invoke(idx, "list", "--json").output) if r["title"] == "肃北县总工会推出新举措"}
-    assert {next(w for w in ("送教", "送医", "送书", "送法") if w in b) for b in bodies} == {"送教", "送医", "送书", "送法"}
+    bodies = {
+        json.loads(invoke(idx, "show", r["id"], "--json").output)["text"]
+        for r in json.loads(invoke(idx, "list", "--json").output)
+        if r["title"] == "肃北县总工会推出新举措"
+    }
+    assert {next(w for w in ("送教", "送医", "送书", "送法") if w in b) for b in bodies} == {
+        "送教",
+        "送医",
+        "送书",
+        "送法",
+    }
 
 
 # --- control and bidi characters --------------------------------------------------------------
 
 HOSTILE_TITLE = "工会\x1b[31m红色\x1b[0m标题\x07\u202e反转"
-HOSTILE_BODY = ("本报讯 甘肃省肃北县总工会推出马背\u200d送\u200b学活动\x1b]0;owned\x07，"
-                "牧民\u2066职工\u2069受益\x08。\x1b[2J")
+HOSTILE_BODY = (
+    "本报讯 甘肃省肃北县总工会推出马背\u200d送\u200b学活动\x1b]0;owned\x07，牧民\u2066职工\u2069受益\x08。\x1b[2J"
+)
 
 
 def test_control_and_bidi_characters_never_reach_the_store_or_the_terminal(tmp_path):
-    (tmp_path / "a.jsonl").write_text(json.dumps({"title": HOSTILE_TITLE, "text": HOSTILE_BODY,
-                                                  "source": "工人\x1b[1m日报"}, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
-    (tmp_path / "p.txt").write_text("## 页面\u202e里的\x1b[5m标题\n\n本报讯 职工\u200c之家\x07建成。\n", encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps({"title": HOSTILE_TITLE, "text": HOSTILE_BODY, "source": "工人\x1b[1m日报"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "p.txt").write_text(
+        "## 页面\u202e里的\x1b[5m标题\n\n本报讯 职工\u200c之家\x07建成。\n", encoding="utf-8"
+    )
     idx = tmp_path / "idx"
     r = ingest(idx, str(tmp_path / "a.jsonl"), str(tmp_path / "p.txt"))
     assert r.exit_code == 0, r.output
@@ -250,8 +310,13 @@ def test_terminal_output_is_sanitised_even_for_text_stored_raw(tmp_path):
     with Archive.open(idx, create=True) as ar:
         ar.ingest_models = []
         with ar.session() as session:
-            session.add_prepared([PreparedArticle(Article(title=HOSTILE_TITLE, body=HOSTILE_BODY + " 马背送学",
-                                                          source="工人\x1b[1m日报"))])
+            session.add_prepared(
+                [
+                    PreparedArticle(
+                        Article(title=HOSTILE_TITLE, body=HOSTILE_BODY + " 马背送学", source="工人\x1b[1m日报")
+                    )
+                ]
+            )
     outputs = [invoke(idx, "list").output, invoke(idx, "search", "马背送学", "--mode", "keyword").output]
     aid = json.loads(invoke(idx, "list", "--json").output)[0]["id"]
     outputs.append(invoke(idx, "show", aid).output)

@@ -1,4 +1,5 @@
 """Fusion functions on hand-made ranked lists: ranks, ties, disjoint and empty lists, weights."""
+
 import pytest
 
 from index.hybrid import (

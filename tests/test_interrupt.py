@@ -1,4 +1,5 @@
 """Interrupting an ingest (Ctrl-C, SIGTERM) ends it without a worker's traceback."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,18 @@ def _children(pid: int) -> list[int]:
 def _write_articles(path: Path, n: int) -> None:
     with path.open("w", encoding="utf-8") as f:
         for i in range(n):
-            f.write(json.dumps({"title": f"全国总工会举行第{i}次会议", "date": "2019-02-01",
-                                "text": f"本报北京1月31日电（记者杜一菲）全国总工会31日召开第{i}次会议，研究职工服务工作。" * 30},
-                               ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "title": f"全国总工会举行第{i}次会议",
+                        "date": "2019-02-01",
+                        "text": f"本报北京1月31日电（记者杜一菲）全国总工会31日召开第{i}次会议，研究职工服务工作。"
+                        * 30,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
@@ -35,9 +45,24 @@ def _write_articles(path: Path, n: int) -> None:
 def test_interrupted_ingest_prints_no_worker_traceback(tmp_path, how):
     data = tmp_path / "many.jsonl"
     _write_articles(data, 40_000)
-    p = subprocess.Popen([sys.executable, str(REPO / "search_cli.py"), "--index", str(tmp_path / "idx"), "ingest",
-                          "--no-embed", "--workers", "2", str(data)], cwd=REPO, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "search_cli.py"),
+            "--index",
+            str(tmp_path / "idx"),
+            "ingest",
+            "--no-embed",
+            "--workers",
+            "2",
+            str(data),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while len(_children(p.pid)) < 2 and time.monotonic() < deadline and p.poll() is None:

@@ -1,15 +1,18 @@
 """Data flows one way: crawler → pipeline → index → CLI and web app. A stage never imports a later one."""
+
 import ast
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LATER = {"crawler": {"pipeline", "index", "search_cli", "unionkb"},
-         "pipeline": {"index", "search_cli", "crawler", "unionkb"},
-         "index": {"search_cli", "crawler", "unionkb"},
-         # the web app is a top-level consumer beside the CLI: the CLI starts it, never the reverse
-         "unionkb/web": {"search_cli", "crawler"}}
+LATER = {
+    "crawler": {"pipeline", "index", "search_cli", "unionkb"},
+    "pipeline": {"index", "search_cli", "crawler", "unionkb"},
+    "index": {"search_cli", "crawler", "unionkb"},
+    # the web app is a top-level consumer beside the CLI: the CLI starts it, never the reverse
+    "unionkb/web": {"search_cli", "crawler"},
+}
 
 
 def imported_top_modules(path: Path) -> set[str]:

@@ -1,5 +1,6 @@
 """A long-lived reader (a server) beside writers in other processes: it never blocks, sees each
 checkpoint once committed, and keeps answering across a rebuild's swap of the keyword index."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ Fixtures in tests/fixtures/loaders are excerpts of ../shared (regenerate with
 tests/fixtures/loaders/make_fixtures.py); the short-text encoding checks read
 ../shared/data directly.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -134,12 +135,15 @@ def test_a_few_corrupt_bytes_do_not_lose_the_page():
         assert text.count("\ufffd") == 1 and text.replace("\ufffd", "") == original
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty file"),
-    (b" \n\t\n", "empty file"),
-    ((FIX / "binary.txt").read_bytes(), "binary"),
-    (bytes(range(0x80, 0x100)) * 4, "undecodable"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty file"),
+        (b" \n\t\n", "empty file"),
+        ((FIX / "binary.txt").read_bytes(), "binary"),
+        (bytes(range(0x80, 0x100)) * 4, "undecodable"),
+    ],
+)
 def test_bad_bytes_raise_one_line_decode_error_naming_the_file(data, reason):
     with pytest.raises(DecodeError) as err:
         decode_bytes(data, "dir/bad file.txt")
@@ -194,8 +198,9 @@ def test_workers_daily_legacy_system_gbk_page_with_url():
 
 
 def test_founder_system_page_in_gb18030_labelled_gb2312():
-    art = parse_fixture("ldwb_2024-02-01_founder_gbk.htm",
-                        url="https://ldwb.workerbj.cn/content/2024-02/01/content_138094.htm")
+    art = parse_fixture(
+        "ldwb_2024-02-01_founder_gbk.htm", url="https://ldwb.workerbj.cn/content/2024-02/01/content_138094.htm"
+    )
     assert art.title == "劳动者带上“微笑照”回家过年"
     assert art.kicker == "市总工会开展“最美劳动者 微笑带回家”公益活动"
     paras = art.body.split("\n")
@@ -248,11 +253,13 @@ def test_fetched_page_uses_declared_charset_and_fills_what_the_page_lacks():
         assert art.title == "劳动者带上“微笑照”回家过年" and art.url == url and art.origin == url
     # The crawl's date/page/source fill a page that states none; what a page states wins.
     url2 = "https://www.workercn.cn/papers/grrb/2020/05/28/3/news-2.html"
-    art = parse_fetched_page((FIX / "grrb_kicker_seed004.html").read_bytes(), url2, "utf-8",
-                             date=None, page=None, source="工人日报")
+    art = parse_fetched_page(
+        (FIX / "grrb_kicker_seed004.html").read_bytes(), url2, "utf-8", date=None, page=None, source="工人日报"
+    )
     assert (art.date, art.page, art.source, art.position) == ("2020-05-28", "03", "工人日报", 1)
-    art = parse_fetched_page((FIX / "grrb_2016-01-22_news-5.html").read_bytes(), url2, None,
-                             date="2020-05-28", page="3", source="x")
+    art = parse_fetched_page(
+        (FIX / "grrb_2016-01-22_news-5.html").read_bytes(), url2, None, date="2020-05-28", page="3", source="x"
+    )
     assert (art.date, art.page, art.source) == ("2016-01-22", "02", "工人日报")
     problem = parse_fetched_page(b"", url2, "utf-8", None, None, "工人日报")
     assert isinstance(problem, LoadProblem) and problem.origin == url2
@@ -273,8 +280,9 @@ def test_page_text_with_a_paper_line_is_dated(tmp_path):
     raw = "昆明五华区总启动春节送温暖\n《工人日报》(2016年01月22日 02版)\n本报讯 (记者陈昌云)1月20日……\n"
     (tmp_path / "p.md").write_text(raw, encoding="utf-8")
     # 2012-era pages print the page with three digits: 《工人日报》(2012年05月03日 002版)
-    (tmp_path / "q.txt").write_text("重庆九龙坡区评选“金牌工人”\n《工人日报》(2012年05月03日 002版)\n本报讯\n",
-                                    encoding="utf-8")
+    (tmp_path / "q.txt").write_text(
+        "重庆九龙坡区评选“金牌工人”\n《工人日报》(2012年05月03日 002版)\n本报讯\n", encoding="utf-8"
+    )
     page, page2012 = iter_sources([tmp_path / "p.md", tmp_path / "q.txt"])
     assert (page.date, page.page, page.source, page.text) == ("2016-01-22", "02", "工人日报", raw)
     assert (page2012.date, page2012.page) == ("2012-05-03", "02")
@@ -294,8 +302,14 @@ def test_folders_are_recursive_sorted_and_skip_hidden(tmp_path):
 
 
 def test_bad_files_become_one_line_problems_and_the_run_goes_on(tmp_path):
-    paths = [FIX / "binary.txt", FIX / "empty.txt", FIX / "notes.xyz", tmp_path / "missing.txt",
-             FIX / "truncated_in_head.html", FIX / "page_gbk.txt"]
+    paths = [
+        FIX / "binary.txt",
+        FIX / "empty.txt",
+        FIX / "notes.xyz",
+        tmp_path / "missing.txt",
+        FIX / "truncated_in_head.html",
+        FIX / "page_gbk.txt",
+    ]
     items = list(iter_sources(paths))
     problems, rest = items[:5], items[5:]
     assert all(isinstance(p, LoadProblem) for p in problems)
@@ -311,8 +325,14 @@ def test_bad_files_become_one_line_problems_and_the_run_goes_on(tmp_path):
 def test_jsonl_bad_lines_are_reported_by_file_and_line():
     items = list(iter_sources([FIX / "bad_lines.jsonl"]))
     origins = [(type(i).__name__, i.origin.rsplit(":", 1)[1]) for i in items]
-    assert origins == [("Article", "1"), ("LoadProblem", "2"), ("LoadProblem", "4"),
-                       ("LoadProblem", "5"), ("LoadProblem", "6"), ("Article", "7")]
+    assert origins == [
+        ("Article", "1"),
+        ("LoadProblem", "2"),
+        ("LoadProblem", "4"),
+        ("LoadProblem", "5"),
+        ("LoadProblem", "6"),
+        ("Article", "7"),
+    ]
     for p in items[1:5]:
         assert_one_line_naming(p, "bad_lines.jsonl:")
     assert "not valid JSON" in items[1].reason and "object" in items[2].reason
@@ -360,8 +380,13 @@ def test_a_file_of_garbage_lines_stops_after_twenty_problems(tmp_path):
 
 
 def _write_big_jsonl(path: Path, lines: int) -> None:
-    rec = {"title": "全国总工会举行会议", "date": "2019-02-01", "source": "人民日报", "page": 1,
-           "text": "本报北京1月31日电 （记者杜一菲）全国总工会31日召开会议。"}
+    rec = {
+        "title": "全国总工会举行会议",
+        "date": "2019-02-01",
+        "source": "人民日报",
+        "page": 1,
+        "text": "本报北京1月31日电 （记者杜一菲）全国总工会31日召开会议。",
+    }
     block = ((json.dumps(rec, ensure_ascii=False) + "\n") * 10_000).encode("utf-8")
     with path.open("wb") as f:
         for _ in range(lines // 10_000):
@@ -451,8 +476,9 @@ def test_oversized_html_file_is_refused(tmp_path, monkeypatch):
     import pipeline.loaders as loaders
 
     monkeypatch.setattr(loaders, "HTML_MAX_BYTES", 50_000)
-    (tmp_path / "huge.html").write_text("<html><body>" + "<p>工会新闻。</p>" * 10_000 + "</body></html>",
-                                        encoding="utf-8")
+    (tmp_path / "huge.html").write_text(
+        "<html><body>" + "<p>工会新闻。</p>" * 10_000 + "</body></html>", encoding="utf-8"
+    )
     (problem,) = list(iter_sources([tmp_path / "huge.html"]))
     assert isinstance(problem, LoadProblem) and problem.reason.startswith("too large for one article page")
     assert_one_line_naming(problem, "huge.html")

@@ -5,6 +5,7 @@ second writer certainly meets it: it must wait, saying whom for, or with --no-wa
 that message; readers meanwhile answer at once. Then two writers are simply started together
 on real work, which without the lock lost vectors or crashed.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,9 @@ def writer_args(kind: str, data, site) -> list[str]:
 def hold(root, kind, data, site, flag) -> Proc:
     """Start a writer and wait until it holds the lock and stands still there."""
     flag.touch()
-    p = Proc(root, *writer_args(kind, data, site),
-             env={"UNIONKB_PAUSE_AT": "writer_locked", "UNIONKB_PAUSE_FILE": str(flag)})
+    p = Proc(
+        root, *writer_args(kind, data, site), env={"UNIONKB_PAUSE_AT": "writer_locked", "UNIONKB_PAUSE_FILE": str(flag)}
+    )
     p.wait_for_stderr(r"^paused at writer_locked")
     return p
 
@@ -79,13 +81,21 @@ def assert_whole(root):
     assert len(s["keyword_dirs"]) == 1
 
 
-PAIRS = [("ingest", "ingest"), ("ingest", "embed"), ("embed", "embed"), ("rebuild", "ingest"),
-         ("embed", "rebuild"), ("crawl", "ingest"), ("ingest", "crawl")]
+PAIRS = [
+    ("ingest", "ingest"),
+    ("ingest", "embed"),
+    ("embed", "embed"),
+    ("rebuild", "ingest"),
+    ("embed", "rebuild"),
+    ("crawl", "ingest"),
+    ("ingest", "crawl"),
+]
 
 
 @pytest.mark.parametrize("first,second", PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])
-def test_a_second_writer_waits_naming_the_holder_while_readers_answer(tmp_path_factory, tmp_path, rmrb_parts, site,
-                                                                     first, second):
+def test_a_second_writer_waits_naming_the_holder_while_readers_answer(
+    tmp_path_factory, tmp_path, rmrb_parts, site, first, second
+):
     root = seed_archive(tmp_path_factory, tmp_path / "a")
     flag = tmp_path / "hold"
     a = hold(root, first, rmrb_parts[0], site, flag)
@@ -180,8 +190,16 @@ def test_a_forked_worker_outliving_its_writer_does_not_keep_the_lock(tmp_path):
     parent = Proc(tmp_path, cmd=[sys.executable, "-c", FORK_SCRIPT, str(tmp_path)])
     assert parent.finish(60) == 0, parent.text()
     assert parent.out == ["forked"]
-    probe = Proc(tmp_path, cmd=[sys.executable, "-c", "import sys; from index.lock import WriterLock; "
-                                "WriterLock(sys.argv[1]).acquire('probe', wait=False); print('locked')", str(tmp_path)])
+    probe = Proc(
+        tmp_path,
+        cmd=[
+            sys.executable,
+            "-c",
+            "import sys; from index.lock import WriterLock; "
+            "WriterLock(sys.argv[1]).acquire('probe', wait=False); print('locked')",
+            str(tmp_path),
+        ],
+    )
     assert probe.finish(60) == 0, probe.text()
     assert probe.out == ["locked"]
 

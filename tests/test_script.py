@@ -1,5 +1,6 @@
 """Traditional Chinese: read in Simplified for splitting, entities, segmentation and search,
 stored as printed; a query in either script finds articles in the other."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,14 @@ from tests.helpers import CORPUS
 
 S2T = opencc.OpenCC("s2t.json")
 
-SUBEI = ("## 肃北县总工会推出马背送学\n\n本报讯（记者康劲 通讯员崔小清）甘肃省肃北蒙古族自治县总工会近日推出“马背送学”活动，"
-         "工作人员骑马把技能培训送到牧区职工家中，受到牧民职工欢迎。\n")
-BAOJI = ("## 宝鸡爱心驿站投入使用\n\n本报讯 宝鸡市总工会建设的52个户外劳动者爱心驿站近日全部建成投用，"
-         "为环卫工人和快递员提供歇脚喝水的地方。\n")
+SUBEI = (
+    "## 肃北县总工会推出马背送学\n\n本报讯（记者康劲 通讯员崔小清）甘肃省肃北蒙古族自治县总工会近日推出“马背送学”活动，"
+    "工作人员骑马把技能培训送到牧区职工家中，受到牧民职工欢迎。\n"
+)
+BAOJI = (
+    "## 宝鸡爱心驿站投入使用\n\n本报讯 宝鸡市总工会建设的52个户外劳动者爱心驿站近日全部建成投用，"
+    "为环卫工人和快递员提供歇脚喝水的地方。\n"
+)
 
 
 # --- the conversion ----------------------------------------------------------------------------
@@ -78,12 +83,13 @@ def test_traditional_article_has_its_headline_as_title_and_its_regions():
     regions = [m for m in art.mentions if m.type == "region"]
     texts = {m.text for m in regions}
     assert "肅北縣" in texts and any("肅北蒙古族自治縣" in t for t in texts)
-    assert {m.value for m in regions} == {m.value for m in prepare_source(Page(SUBEI, "s.txt"))[0].mentions
-                                          if m.type == "region"}
+    assert {m.value for m in regions} == {
+        m.value for m in prepare_source(Page(SUBEI, "s.txt"))[0].mentions if m.type == "region"
+    }
     for m in art.mentions:  # mention text as printed, at its offsets in the printed field
         field = {"title": art.article.title, "body": art.article.body, "byline": art.article.byline.raw}.get(m.field)
         if field is not None:
-            assert field[m.start:m.end] == m.text
+            assert field[m.start : m.end] == m.text
 
 
 # --- search, both ways ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Semantic and hybrid search, `similar` and `embed` through the CLI, with the real models."""
+
 import json
 
 import pytest
@@ -7,8 +8,11 @@ from click.testing import CliRunner
 from search_cli import cli
 from tests.helpers import CORPUS, REPO, cli_json, cli_ok
 
-PARAPHRASES = [json.loads(x) for x in (REPO / "tests" / "fixtures" / "paraphrase_queries.jsonl").read_text(
-    encoding="utf-8").splitlines() if x.strip()]
+PARAPHRASES = [
+    json.loads(x)
+    for x in (REPO / "tests" / "fixtures" / "paraphrase_queries.jsonl").read_text(encoding="utf-8").splitlines()
+    if x.strip()
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +37,10 @@ def test_paraphrase_finds_the_story_in_the_top_5(idx, case):
 
 
 def test_hybrid_beats_keyword_on_the_paraphrases(idx):
-    found = {m: sum(hit(j(idx, "search", c["query"], "-k", "5", "--mode", m), c) for c in PARAPHRASES)
-             for m in ("keyword", "hybrid")}
+    found = {
+        m: sum(hit(j(idx, "search", c["query"], "-k", "5", "--mode", m), c) for c in PARAPHRASES)
+        for m in ("keyword", "hybrid")
+    }
     assert found["hybrid"] > found["keyword"], found
 
 
@@ -133,8 +139,9 @@ def test_export_opensearch_writes_mapping_and_bulk_files_for_the_whole_store(idx
     mapping = json.loads((tmp_path / "os" / "mapping.json").read_text(encoding="utf-8"))
     props = mapping["mappings"]["properties"]
     assert props["vector"]["type"] == "knn_vector" and props["vector"]["dimension"] == 384
-    lines = [json.loads(x) for f in out["files"]
-             for x in (tmp_path / "os" / f).read_text(encoding="utf-8").splitlines()]
+    lines = [
+        json.loads(x) for f in out["files"] for x in (tmp_path / "os" / f).read_text(encoding="utf-8").splitlines()
+    ]
     actions, docs = lines[0::2], lines[1::2]
     assert len(docs) == out["documents"] == len(j(idx, "list"))
     assert all(a["index"]["_id"] == d["id"] for a, d in zip(actions, docs))

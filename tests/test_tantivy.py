@@ -1,4 +1,5 @@
 """The tantivy keyword backend on real tantivy indexes in temp dirs."""
+
 from __future__ import annotations
 
 import itertools
@@ -90,22 +91,28 @@ def test_subwords_sit_at_their_parents_position(index):
 
 
 def test_phrases_are_required_and_adjacent(index):
-    build(index, [
-        doc("adjacent", body="全县33.65万名职工参加"),
-        doc("apart", body="全县33.65亿元，新增万名职工"),
-        doc("none", body="职工书屋"),
-    ])
+    build(
+        index,
+        [
+            doc("adjacent", body="全县33.65万名职工参加"),
+            doc("apart", body="全县33.65亿元，新增万名职工"),
+            doc("none", body="职工书屋"),
+        ],
+    )
     assert ids_of(search(index, "33.65万")) == ["adjacent"]  # number + magnitude is a phrase even unquoted
     hits = search(index, '"33.65万" 职工')
     assert ids_of(hits) == ["adjacent"]  # the optional 职工 alone does not let other docs in
 
 
 def test_optional_words_score_and_required_words_filter(index):
-    build(index, [
-        doc("both", body="工会组织职工开展技能竞赛"),
-        doc("union", body="工会开展技能竞赛活动"),
-        doc("workers", body="职工开展技能竞赛活动"),
-    ])
+    build(
+        index,
+        [
+            doc("both", body="工会组织职工开展技能竞赛"),
+            doc("union", body="工会开展技能竞赛活动"),
+            doc("workers", body="职工开展技能竞赛活动"),
+        ],
+    )
     hits = search(index, "工会 职工")
     assert ids_of(hits)[0] == "both" and set(ids_of(hits)) == {"both", "union", "workers"}
     assert hits[0].score > hits[1].score
@@ -116,24 +123,30 @@ def test_title_outweighs_kicker_and_body(index):
     """A headline word counts 1.5x (FIELD_BOOSTS, calibrated on the paraphrase dev set); the
     kicker (引题) counts like the body."""
     text = "农民工讨薪"
-    build(index, [
-        doc("body", title="某地新闻", kicker="一则报道", body=text),
-        doc("kicker", title="某地新闻", kicker=text, body="一则报道"),
-        doc("title", title=text, kicker="一则报道", body="某地新闻"),
-    ])
+    build(
+        index,
+        [
+            doc("body", title="某地新闻", kicker="一则报道", body=text),
+            doc("kicker", title="某地新闻", kicker=text, body="一则报道"),
+            doc("title", title=text, kicker="一则报道", body="某地新闻"),
+        ],
+    )
     ranked = ids_of(search(index, "讨薪"))
     assert ranked[0] == "title" and set(ranked[1:]) == {"kicker", "body"}
 
 
 def test_filters_restrict_without_changing_scores(index):
-    build(index, [
-        doc("jan", "职工医保", "职工", date="2019-01-31", source="工人日报", regions=("62", "6209", "620923")),
-        doc("feb1", "职工医保", "职工", date="2019-02-01", source="人民日报", regions=("62", "6209")),
-        doc("feb28", "职工医保", "职工", date="2019-02-28", source="工人日报", regions=("11",)),
-        doc("mar", "职工医保", "职工", date="2019-03-01", source="工人日报"),
-        doc("nodate", "职工医保", "职工"),
-        doc("offtopic", "天气", "晴", date="2019-02-10", source="工人日报", regions=("62",)),
-    ])
+    build(
+        index,
+        [
+            doc("jan", "职工医保", "职工", date="2019-01-31", source="工人日报", regions=("62", "6209", "620923")),
+            doc("feb1", "职工医保", "职工", date="2019-02-01", source="人民日报", regions=("62", "6209")),
+            doc("feb28", "职工医保", "职工", date="2019-02-28", source="工人日报", regions=("11",)),
+            doc("mar", "职工医保", "职工", date="2019-03-01", source="工人日报"),
+            doc("nodate", "职工医保", "职工"),
+            doc("offtopic", "天气", "晴", date="2019-02-10", source="工人日报", regions=("62",)),
+        ],
+    )
     assert set(ids_of(search(index, "职工", since="2019-02-01", until="2019-02-28"))) == {"feb1", "feb28"}
     assert set(ids_of(search(index, "职工", until="2019-02"))) == {"jan", "feb1", "feb28"}  # whole month
     assert set(ids_of(search(index, "职工", since="2019-02"))) == {"feb1", "feb28", "mar"}

@@ -1,5 +1,6 @@
 """Passages, the vector index (persistence, deletes, model changes, crash safety), resumable
 embedding, and paraphrase queries on the seed pages with the real models."""
+
 import json
 import re
 
@@ -17,9 +18,11 @@ from index.semantic.vectors import (
 )
 from tests.helpers import REPO, RMRB, SEEDS, head_lines
 
-PARAPHRASES = [json.loads(line) for line in
-               (REPO / "tests" / "fixtures" / "paraphrase_queries.jsonl").read_text(encoding="utf-8").splitlines()
-               if line.strip()]
+PARAPHRASES = [
+    json.loads(line)
+    for line in (REPO / "tests" / "fixtures" / "paraphrase_queries.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
 
 
 def _squash(text: str) -> str:
@@ -35,7 +38,7 @@ def test_passages_keep_every_character_and_respect_the_size_limit(tmp_path):
     for r in rows:
         passages = split_into_passages(r["title"], r["text"])
         title = " ".join(r["title"].split())
-        bodies = [p[len(title) + 1:] if title else p for p in passages]
+        bodies = [p[len(title) + 1 :] if title else p for p in passages]
         assert all(p.startswith(title + "\n") for p in passages if title and r["text"].strip())
         assert _squash("".join(bodies)) == _squash(r["text"]) or not r["text"].strip()
         assert all(len(b) <= PASSAGE_MAX_CHARS + TAIL_MERGE_CHARS for b in bodies)
@@ -88,7 +91,7 @@ def test_article_score_is_its_best_passage(tmp_path):
     ix = _small_index(tmp_path)
     hits = ix.search(_unit([[0, 1, 0]])[0], k=3)
     assert hits[0] == ("a", pytest.approx(1.0))  # a's second passage matches exactly
-    assert hits[1] == ("b", pytest.approx(2 ** -0.5))
+    assert hits[1] == ("b", pytest.approx(2**-0.5))
     assert [h[0] for h in hits] == ["a", "b", "c"]
     assert ix.count() == 3 and ix.passage_count() == 4
 

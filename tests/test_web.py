@@ -1,5 +1,6 @@
 """The web app and JSON API through the framework's test client, on a real archive
 (the sample corpus plus a hostile article and a few dated stories)."""
+
 import csv
 import io
 import re
@@ -39,7 +40,7 @@ def error(client, url, status):
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
     assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"]
-    assert "Traceback" not in r.text and "File \"" not in r.text
+    assert "Traceback" not in r.text and 'File "' not in r.text
     return body["error"]
 
 
@@ -48,10 +49,15 @@ def sushbei_id(client) -> str:
 
 
 # -- the API speaks the CLI's --json -----------------------------------------------------------
-@pytest.mark.parametrize("query, extra", [
-    ("马背送学", []), ('"集体协商"', ["-k", "3"]), ("送温暖", ["--mode", "keyword", "--region", "甘肃省"]),
-    ("送温暖", ["--since", "2020-02-01", "--until", "2020-05-01", "--source", "工人日报"]),
-])
+@pytest.mark.parametrize(
+    "query, extra",
+    [
+        ("马背送学", []),
+        ('"集体协商"', ["-k", "3"]),
+        ("送温暖", ["--mode", "keyword", "--region", "甘肃省"]),
+        ("送温暖", ["--since", "2020-02-01", "--until", "2020-05-01", "--source", "工人日报"]),
+    ],
+)
 def test_api_search_is_the_cli_search(client, idx, query, extra):
     opts = dict(zip(extra[::2], extra[1::2]))
     params = {"q": query, "k": opts.get("-k", "10"), **{k.lstrip("-"): v for k, v in opts.items() if k != "-k"}}
@@ -88,8 +94,11 @@ def test_api_who_article_similar_entities_stats_match_the_cli(client, idx):
     assert {"马背送学", "美好生活能量站"} <= {e["value"] for e in programs}
     assert programs == cli_json(idx, "entities", "--type", "program", "--limit", "500")
     in_gansu = ok(client, "/api/entities?type=region&region=甘肃&limit=100").json()
-    assert all(e["parents"][:1] == ["甘肃省"] or e["name"] == "甘肃省" for e in in_gansu if e["level"] != "province"
-               or e["name"] == "甘肃省")
+    assert all(
+        e["parents"][:1] == ["甘肃省"] or e["name"] == "甘肃省"
+        for e in in_gansu
+        if e["level"] != "province" or e["name"] == "甘肃省"
+    )
 
     stats = ok(client, "/api/stats").json()
     cli_stats = cli_json(idx, "stats")
@@ -107,8 +116,15 @@ def test_region_suggestions_put_exact_names_first_with_their_parents(client):
 def test_openapi_schema_lists_every_endpoint_with_the_cli_field_names(client):
     schema = ok(client, "/api/openapi.json").json()
     paths = set(schema["paths"])
-    assert {"/api/search", "/api/who", "/api/articles/{article_id}", "/api/similar/{article_id}", "/api/entities",
-            "/api/stats", "/api/regions"} <= paths
+    assert {
+        "/api/search",
+        "/api/who",
+        "/api/articles/{article_id}",
+        "/api/similar/{article_id}",
+        "/api/entities",
+        "/api/stats",
+        "/api/regions",
+    } <= paths
     assert not any(p.startswith(("/search", "/who", "/regions")) for p in paths)  # pages are not the API
     hit = schema["components"]["schemas"]["SearchHit"]["properties"]
     assert {"id", "title", "date", "source", "score", "snippet", "text", "kicker", "url", "page", "scores"} <= set(hit)
@@ -153,7 +169,7 @@ def test_search_page_results_facets_chart_and_pagination(client):
     html = ok(client, "/search?q=送温暖&mode=keyword").text
     assert "肃北县总工会开展冬季送温暖活动" in html
     assert "<mark>" in html  # matched words highlighted
-    facets = html[html.index('class="facets"'):]
+    facets = html[html.index('class="facets"') :]
     assert "甘肃省" in facets and "酒泉市" in facets and "肃北蒙古族自治县" in facets
     assert "region=62" in facets  # a facet narrows the search to that province
     svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S).group()
@@ -176,7 +192,7 @@ def test_landing_page_and_about(client):
 
 def test_who_page_shows_path_org_evidence_and_links_the_evidence(client):
     html = ok(client, "/who?q=哪个县推出了马背送学？").text
-    answer = html[html.index('class="answer'):]
+    answer = html[html.index('class="answer') :]
     assert "甘肃省 › " in answer and "酒泉市 › " in answer and ">肃北蒙古族自治县</a>" in answer
     assert 'href="/regions/620923"' in answer
     assert "ent-org" in answer and "马背送学" in answer
@@ -193,9 +209,9 @@ def test_article_page_links_entities_and_shows_similar_stories(client):
     assert 'href="/regions/620923"' in html  # 肃北 → its region page
     assert re.search(r'<a class="ent ent-program" href="/search\?q=%22%E9%A9%AC%E8%83%8C', html)  # "马背送学"
     assert "ent-org" in html
-    assert "相似报道" in html and f'/articles/{aid}/similar' in html
-    similar = html[html.index('class="similar"'):]
-    assert similar[:similar.index("</ol>")].count("<li>") == 5
+    assert "相似报道" in html and f"/articles/{aid}/similar" in html
+    similar = html[html.index('class="similar"') :]
+    assert similar[: similar.index("</ol>")].count("<li>") == 5
     page = ok(client, f"/articles/{aid}/similar").text
     assert page.count('class="hit"') == 10 and "共同" in page
 
@@ -203,7 +219,7 @@ def test_article_page_links_entities_and_shows_similar_stories(client):
 def test_region_page_rolls_up_the_places_below(client):
     html = ok(client, "/regions/62").text
     assert "<h1>甘肃省" in html
-    below = html[html.index('class="rollup"'):html.index("</ul>", html.index('class="rollup"'))]
+    below = html[html.index('class="rollup"') : html.index("</ul>", html.index('class="rollup"'))]
     names = re.findall(r'<a href="/regions/(\d+)">([^<]+)</a> <span class="count">(\d+) 篇', below)
     assert ("6209", "酒泉市", names[[n[1] for n in names].index("酒泉市")][2]) in names
     jiuquan = int(dict((n[1], n[2]) for n in names)["酒泉市"])
@@ -218,8 +234,12 @@ def test_region_page_rolls_up_the_places_below(client):
 # -- exports ------------------------------------------------------------------------------------------
 def test_every_result_list_exports_as_csv_and_json(client):
     aid = sushbei_id(client)
-    for url, key in [("/search?q=送温暖&mode=keyword", "id"), ("/who?q=哪个县推出了马背送学", "region"),
-                     (f"/articles/{aid}/similar?k=4", "id"), ("/regions/62", "id")]:
+    for url, key in [
+        ("/search?q=送温暖&mode=keyword", "id"),
+        ("/who?q=哪个县推出了马背送学", "region"),
+        (f"/articles/{aid}/similar?k=4", "id"),
+        ("/regions/62", "id"),
+    ]:
         sep = "&" if "?" in url else "?"
         r = ok(client, url + sep + "format=csv")
         assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
@@ -227,7 +247,9 @@ def test_every_result_list_exports_as_csv_and_json(client):
         js = ok(client, url + sep + "format=json").json()
         assert rows and len(rows) == len(js)
         assert [x[key] for x in rows] == [str(x[key]) for x in js]
-    rows = list(csv.DictReader(io.StringIO(ok(client, "/search?q=送温暖&mode=keyword&format=csv").text.lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(io.StringIO(ok(client, "/search?q=送温暖&mode=keyword&format=csv").text.lstrip("\ufeff")))
+    )
     assert "<mark>" not in rows[0]["snippet"] and rows[0]["title"]
     assert client.get("/search?q=工会&format=xml").status_code == 422
 

@@ -4,6 +4,7 @@ are named explicitly, so Selenium Manager never runs.
 
 Screenshots go to <pytest tmp>/web-screenshots/ for a person to look at (the path is printed).
 """
+
 import threading
 import time
 from pathlib import Path
@@ -15,9 +16,10 @@ from tests.web_helpers import HOSTILE_TITLE, sample_web_archive
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                                reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
-                                       "chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
@@ -69,12 +71,23 @@ def browser(tmp_path_factory, downloads):
     opts = Options()
     opts.binary_location = str(CHROMIUM)
     profile = tmp_path_factory.mktemp("chromium-profile")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={profile}", "--window-size=1280,900", "--lang=zh-CN"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
+        "--lang=zh-CN",
+    ):
         opts.add_argument(flag)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
+    opts.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
     driver.set_page_load_timeout(60)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
@@ -193,8 +206,11 @@ def test_pages_fit_a_phone_screen(server, browser, shots):
     d = browser
     d.set_window_size(390, 844)
     try:
-        for name, path in (("search", "/search?q=送温暖"), ("who", "/who?q=哪个县推出了马背送学？"),
-                           ("region", "/regions/62")):
+        for name, path in (
+            ("search", "/search?q=送温暖"),
+            ("who", "/who?q=哪个县推出了马背送学？"),
+            ("region", "/regions/62"),
+        ):
             d.get(server + path)
             wait(d, "main")
             overflow = d.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
@@ -208,4 +224,3 @@ def test_screenshots_were_saved(shots):
     names = {p.name for p in shots.glob("*.png")}
     assert {"01-search.png", "02-article.png", "03-similar.png", "04-who.png"} <= names
     assert all(p.stat().st_size > 10_000 for p in shots.glob("*.png"))
-

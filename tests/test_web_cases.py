@@ -1,4 +1,5 @@
 """The cases pages and API through the framework's test client, on the web tests' real archive."""
+
 import csv
 import io
 
@@ -39,13 +40,16 @@ def error(client, url, status):
     return r.json()["error"]
 
 
-@pytest.mark.parametrize("params, extra", [
-    ("k=500", ["-k", "500"]),
-    ("q=马背送学&k=3", ["马背送学", "-k", "3"]),
-    ("region=甘肃省&k=100", ["--region", "甘肃省", "-k", "100"]),
-    ("program=送学", ["--program", "送学"]),
-    ("since=2020-02-01&until=2020-05-01", ["--since", "2020-02-01", "--until", "2020-05-01"]),
-])
+@pytest.mark.parametrize(
+    "params, extra",
+    [
+        ("k=500", ["-k", "500"]),
+        ("q=马背送学&k=3", ["马背送学", "-k", "3"]),
+        ("region=甘肃省&k=100", ["--region", "甘肃省", "-k", "100"]),
+        ("program=送学", ["--program", "送学"]),
+        ("since=2020-02-01&until=2020-05-01", ["--since", "2020-02-01", "--until", "2020-05-01"]),
+    ],
+)
 def test_api_cases_is_the_cli_cases(client, idx, params, extra):
     api = ok(client, "/api/cases?" + params).json()
     assert api and api == cli_json(idx, "cases", *extra)
@@ -58,8 +62,9 @@ def test_api_case_filters_and_one_case(client, idx):
     assert all(c["parents"][:1] == ["甘肃省"] or c["region"] == "甘肃省" for c in gansu)
     assert [c["program"] for c in ok(client, "/api/cases?program=送学").json()] == ["马背送学"]
     dated = ok(client, "/api/cases?since=2020-02-01&until=2020-05-01&k=100").json()
-    assert dated and all((c["last_date"] or "") >= "2020-02" and (c["first_date"] or "9") <= "2020-05-01"
-                         for c in dated)
+    assert dated and all(
+        (c["last_date"] or "") >= "2020-02" and (c["first_date"] or "9") <= "2020-05-01" for c in dated
+    )
     top = ok(client, "/api/cases?q=马背送学&k=1").json()[0]
     assert top["program"] == "马背送学" and top["region"] == "肃北蒙古族自治县"
     assert ok(client, f"/api/cases/{top['id']}").json() == cli_json(idx, "case", top["id"])
@@ -84,7 +89,10 @@ def test_csv_export_is_the_cli_csv_with_a_bom(client, idx):
     cli_out = CliRunner().invoke(cli, ["--index", str(idx), "cases", "--region", "甘肃省", "--csv"]).stdout_bytes
     assert r.content == cli_out
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["地区", "组织", "项目/行动"] and len(rows) == len(cli_json(idx, "cases", "--region", "甘肃省")) + 1
+    assert (
+        rows[0][:3] == ["地区", "组织", "项目/行动"]
+        and len(rows) == len(cli_json(idx, "cases", "--region", "甘肃省")) + 1
+    )
     assert ok(client, "/cases?region=甘肃省&format=json").json() == cli_json(idx, "cases", "--region", "甘肃省")
 
 
@@ -105,8 +113,11 @@ def test_pages_show_cases_and_their_articles(client):
 
 
 def test_hostile_input_is_escaped(client):
-    for params, status in (({"q": HOSTILE}, 200), ({"program": '">' + HOSTILE, "region": "甘肃省"}, 200),
-                           ({"q": '"' + HOSTILE}, 400)):  # unbalanced quotes: the error page repeats the query
+    for params, status in (
+        ({"q": HOSTILE}, 200),
+        ({"program": '">' + HOSTILE, "region": "甘肃省"}, 200),
+        ({"q": '"' + HOSTILE}, 400),
+    ):  # unbalanced quotes: the error page repeats the query
         r = client.get("/cases", params=params)
         assert r.status_code == status, r.text[:300]
         assert "<script>alert(1)" not in r.text and "<b>" not in r.text and "&lt;script&gt;" in r.text

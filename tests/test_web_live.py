@@ -1,6 +1,7 @@
 """The server keeps one archive open while other processes write to it: searches keep
 answering during a real `search_cli.py ingest` / `embed`, and the new articles and vectors
 show up once they are committed. Also `serve` itself, over real HTTP."""
+
 import json
 import subprocess
 import sys
@@ -17,15 +18,27 @@ NEW = 300  # articles the second process adds
 
 
 def write_batch(path, n: int) -> None:
-    rows = [{"title": f"雪域驿站第{i}站开门迎客", "date": f"2021-{1 + i % 12:02d}-{1 + i % 28:02d}", "source": "测试报",
-             "text": f"西藏自治区拉萨市总工会建成雪域驿站第{i}站，为户外劳动者提供热水、休息和充电服务，"
-                     f"这是当地第{i}个服务站点。驿站编号{i:04d}，由工会干部轮流值守。"} for i in range(n)]
+    rows = [
+        {
+            "title": f"雪域驿站第{i}站开门迎客",
+            "date": f"2021-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "source": "测试报",
+            "text": f"西藏自治区拉萨市总工会建成雪域驿站第{i}站，为户外劳动者提供热水、休息和充电服务，"
+            f"这是当地第{i}个服务站点。驿站编号{i:04d}，由工会干部轮流值守。",
+        }
+        for i in range(n)
+    ]
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 def run_cli(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(REPO / "search_cli.py"), *map(str, args)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "search_cli.py"), *map(str, args)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def poll_while_running(client, proc, seconds: float = 600, pause: float = 0.05):
@@ -89,9 +102,23 @@ def test_searches_keep_working_during_embed_and_then_use_the_new_vectors(idx):
 
 
 def test_serve_command_answers_over_real_http(idx):
-    proc = subprocess.Popen([sys.executable, str(REPO / "search_cli.py"), "--index", str(idx), "serve", "--port", "0",
-                             "--json", "--no-warm"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "search_cli.py"),
+            "--index",
+            str(idx),
+            "serve",
+            "--port",
+            "0",
+            "--json",
+            "--no-warm",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = json.loads(proc.stdout.readline())
         assert info["url"].startswith("http://127.0.0.1:") and info["articles"] == 44

@@ -1,4 +1,5 @@
 """The web app's pure pieces: escaping, entity annotation, time buckets, the chart, CSV."""
+
 import csv
 import io
 
@@ -30,8 +31,15 @@ def test_snippet_keeps_only_the_library_marks_and_escapes_the_rest():
 def test_safe_url_allows_only_web_links():
     assert safe_url("https://www.workercn.cn/a.html") == "https://www.workercn.cn/a.html"
     assert safe_url("http://x.cn/") == "http://x.cn/"
-    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>", "file:///etc/passwd", "", None,
-                "/relative"):
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,<b>",
+        "file:///etc/passwd",
+        "",
+        None,
+        "/relative",
+    ):
         assert safe_url(bad) is None
 
 
@@ -49,6 +57,7 @@ def test_annotate_wraps_spans_links_and_evidence_and_escapes_text():
     assert two == '<p>一<mark class="evidence" id="evidence">二</mark></p><p><mark class="evidence">三</mark>四</p>'
     # every character of the text is still there, in order
     import re
+
     assert re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">") == text.replace("\n", "")
 
 
@@ -89,9 +98,11 @@ def test_chart_is_inline_svg_with_links_and_counts():
 
 
 def test_csv_has_bom_header_lists_and_no_formulas():
-    text = to_csv([{"id": "a1", "title": "=HYPERLINK(\"x\")", "shared": ["甘肃省", "酒泉市"], "score": 0.5, "n": -3}],
-                  ["id", "title", "shared", "score", "n", "missing"])
+    text = to_csv(
+        [{"id": "a1", "title": '=HYPERLINK("x")', "shared": ["甘肃省", "酒泉市"], "score": 0.5, "n": -3}],
+        ["id", "title", "shared", "score", "n", "missing"],
+    )
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == ["id", "title", "shared", "score", "n", "missing"]
-    assert rows[1] == ["a1", "'=HYPERLINK(\"x\")", "甘肃省、酒泉市", "0.5", "-3", ""]
+    assert rows[1] == ["a1", '\'=HYPERLINK("x")', "甘肃省、酒泉市", "0.5", "-3", ""]

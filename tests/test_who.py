@@ -3,6 +3,7 @@
 The search step is stood in for by plain term overlap between the question and each
 article (the archive supplies real keyword/hybrid scores); everything after it is real.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -31,7 +32,12 @@ def candidates_for(question: str) -> list[WhoCandidate]:
         text = article.title + article.kicker + article.body
         score = sum(t in text for t in q.terms) + 2 * sum(p in text for p in q.phrases)
         if score:
-            fields = {"title": article.title, "kicker": article.kicker, "subtitle": article.subtitle, "body": article.body}
+            fields = {
+                "title": article.title,
+                "kicker": article.kicker,
+                "subtitle": article.subtitle,
+                "body": article.body,
+            }
             out.append(WhoCandidate(key, article.title, float(score), fields, mentions))
     return out
 
@@ -165,17 +171,33 @@ def q(text: str):
     return find_quantities(text)[0]
 
 
-@pytest.mark.parametrize("question, article", [
-    ("三千余名", "3000多名"), ("3000多名", "三千二百名"), ("一百家", "百家"), ("一千一百多人", "1113人"),
-    ("将近五十万元", "48万元"), ("上万名", "1.2万名"), ("两千七百名", "2700名"), ("五百多块钱", "500多元"),
-])
+@pytest.mark.parametrize(
+    "question, article",
+    [
+        ("三千余名", "3000多名"),
+        ("3000多名", "三千二百名"),
+        ("一百家", "百家"),
+        ("一千一百多人", "1113人"),
+        ("将近五十万元", "48万元"),
+        ("上万名", "1.2万名"),
+        ("两千七百名", "2700名"),
+        ("五百多块钱", "500多元"),
+    ],
+)
 def test_numbers_written_differently_agree(question, article):
     assert q(question).overlaps(q(article)), (question, article)
 
 
-@pytest.mark.parametrize("question, article", [
-    ("三千余名", "4100名"), ("一百家", "百名"), ("一千一百多人", "1230人"), ("五十名", "50元"), ("将近五十万元", "52万元"),
-])
+@pytest.mark.parametrize(
+    "question, article",
+    [
+        ("三千余名", "4100名"),
+        ("一百家", "百名"),
+        ("一千一百多人", "1230人"),
+        ("五十名", "50元"),
+        ("将近五十万元", "52万元"),
+    ],
+)
 def test_numbers_that_differ_do_not(question, article):
     assert not q(question).overlaps(q(article)), (question, article)
 
@@ -211,8 +233,13 @@ def test_a_fact_told_over_two_sentences_is_evidence_as_a_pair():
 
 
 def test_a_bare_city_union_belongs_to_the_city_named_in_the_sentence_before():
-    cands = made_candidates(("职工运动会开幕", "近日，桐乡举行第三届职工运动会，两千名职工参赛。市总工会为参赛职工准备了护具和饮料。"
-                                          "嘉兴市体育局派出裁判。"))
+    cands = made_candidates(
+        (
+            "职工运动会开幕",
+            "近日，桐乡举行第三届职工运动会，两千名职工参赛。市总工会为参赛职工准备了护具和饮料。"
+            "嘉兴市体育局派出裁判。",
+        )
+    )
     top = answer_who("哪个县级市的总工会为运动会准备了护具", None, 3, cands)[0]
     assert (top.region, top.parents) == ("桐乡市", ["浙江省", "嘉兴市"])
 
@@ -224,8 +251,9 @@ def test_this_county_union_is_the_county_named_before():
 
 
 def test_a_county_the_gazetteer_lacks_is_answered_as_written_never_as_another_unit():
-    cands = made_candidates(("工会动态", "延庆区总工会举办职工书画展，展出作品一百余幅。"
-                                        "怀柔县总工会组织机关职工到水库边义务植树。"))
+    cands = made_candidates(
+        ("工会动态", "延庆区总工会举办职工书画展，展出作品一百余幅。怀柔县总工会组织机关职工到水库边义务植树。")
+    )
     answers = answer_who("哪个县的总工会组织职工植树", None, 3, cands)
     top = answers[0]
     assert (top.region, top.level, top.code, top.in_gazetteer) == ("怀柔县", "county", "", False)
@@ -265,8 +293,11 @@ def test_sentence_vectors_score_the_most_promising_units_only_up_to_their_limit(
 
     static = SentenceSimilarity("static", cosines, limit=3, low=0.3, high=0.8)
     cands = made_candidates(
-        ("书屋进工地", "3月5日，平遥县总工会启动职工书屋进工地活动。首批书屋设在高铁站建设项目部，配书两千册。"
-                      "项目部职工下班后可以借书。"),
+        (
+            "书屋进工地",
+            "3月5日，平遥县总工会启动职工书屋进工地活动。首批书屋设在高铁站建设项目部，配书两千册。"
+            "项目部职工下班后可以借书。",
+        ),
         ("职工书屋", "寿阳县总工会今年新建职工书屋十家，覆盖全县主要企业。书屋每周开放五天。"),
     )
     top = answer_who("哪个县在高铁站建设工地设了职工书屋", None, 3, cands, [static])[0]

@@ -17,16 +17,19 @@ def idx(tmp_path_factory):
 j = cli_json
 
 
-@pytest.mark.parametrize("question, region, level, parents", [
-    ("哪个县推出了马背送学？", "肃北蒙古族自治县", "county", ["甘肃省", "酒泉市"]),
-    ("哪个城市的工会举办了职工经典诵读分享会", "武汉市", "city", ["湖北省"]),
-    ('哪个省首次评选"工人发明家"', "甘肃省", "province", []),
-    ("哪个省要求工资集体协商建制率超90%", "青海省", "province", []),
-    ("哪个县发起了消费扶贫四大行动", "前郭尔罗斯蒙古族自治县", "county", ["吉林省", "松原市"]),
-    ("哪个县级市的集体协商建制率保持在91%", "靖西市", "county", ["广西壮族自治区", "百色市"]),
-    ("哪个区在社区成立了共享职工之家", "海港区", "county", ["河北省", "秦皇岛市"]),
-    ("哪个区开展了百名工会干部进千企活动", "柯桥区", "county", ["浙江省", "绍兴市"]),
-])
+@pytest.mark.parametrize(
+    "question, region, level, parents",
+    [
+        ("哪个县推出了马背送学？", "肃北蒙古族自治县", "county", ["甘肃省", "酒泉市"]),
+        ("哪个城市的工会举办了职工经典诵读分享会", "武汉市", "city", ["湖北省"]),
+        ('哪个省首次评选"工人发明家"', "甘肃省", "province", []),
+        ("哪个省要求工资集体协商建制率超90%", "青海省", "province", []),
+        ("哪个县发起了消费扶贫四大行动", "前郭尔罗斯蒙古族自治县", "county", ["吉林省", "松原市"]),
+        ("哪个县级市的集体协商建制率保持在91%", "靖西市", "county", ["广西壮族自治区", "百色市"]),
+        ("哪个区在社区成立了共享职工之家", "海港区", "county", ["河北省", "秦皇岛市"]),
+        ("哪个区开展了百名工会干部进千企活动", "柯桥区", "county", ["浙江省", "绍兴市"]),
+    ],
+)
 def test_who_answers_seed_questions_at_rank_one_with_evidence(idx, question, region, level, parents):
     answers = j(idx, "who", question)
     assert answers, question

@@ -2,10 +2,24 @@ from index.keyword.base import Filters, KeywordDoc, parse_query
 from index.keyword.whoosh_backend import WhooshIndex
 
 DOCS = [
-    KeywordDoc("a", "肃北县总工会“马背送学”", "", "甘肃省酒泉市肃北蒙古族自治县，每年预算安排4000万元，建制率91%，为33.65万名职工服务。",
-               "2023-04-11", "工人日报", ("620000", "620900", "620923")),
-    KeywordDoc("b", "靖西市总开展集体协商要约行动", "协商建制率动态保持在91%", "工资集体协商，集体合同。", "2020-08-12", "工人日报",
-               ("450000", "451000", "451081")),
+    KeywordDoc(
+        "a",
+        "肃北县总工会“马背送学”",
+        "",
+        "甘肃省酒泉市肃北蒙古族自治县，每年预算安排4000万元，建制率91%，为33.65万名职工服务。",
+        "2023-04-11",
+        "工人日报",
+        ("620000", "620900", "620923"),
+    ),
+    KeywordDoc(
+        "b",
+        "靖西市总开展集体协商要约行动",
+        "协商建制率动态保持在91%",
+        "工资集体协商，集体合同。",
+        "2020-08-12",
+        "工人日报",
+        ("450000", "451000", "451081"),
+    ),
     KeywordDoc("c", "其他新闻", "", "集体的协商；4000人参加；万元户；91个单位%", None, "人民日报", ()),
 ]
 
@@ -33,8 +47,12 @@ def test_words_phrases_and_numbers_with_units(tmp_path):
 
 def test_title_outranks_body(tmp_path):
     ix = WhooshIndex(tmp_path / "kw")
-    ix.add([KeywordDoc("t", "爱心驿站建成", "", "正文没有那个词。"),
-            KeywordDoc("u", "别的标题", "", "爱心驿站在正文里出现一次。")])
+    ix.add(
+        [
+            KeywordDoc("t", "爱心驿站建成", "", "正文没有那个词。"),
+            KeywordDoc("u", "别的标题", "", "爱心驿站在正文里出现一次。"),
+        ]
+    )
     ix.commit()
     assert top(ix, "爱心驿站") == ["t", "u"]
 

@@ -10,6 +10,7 @@ The one name to import for Python users::
 The stages live in their own packages (``crawler`` → ``pipeline`` → ``index``); this
 package re-exports the public API of the last one.
 """
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
@@ -25,5 +26,16 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["Archive", "ArchiveError", "ArticleRecord", "Case", "CaseArticle", "CaseFigure", "Filters", "IngestReport", "SearchResult",
-           "WhoAnswer", "__version__"]
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArticleRecord",
+    "Case",
+    "CaseArticle",
+    "CaseFigure",
+    "Filters",
+    "IngestReport",
+    "SearchResult",
+    "WhoAnswer",
+    "__version__",
+]

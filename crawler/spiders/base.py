@@ -10,6 +10,7 @@ Every request carries meta "day" (ISO issue day, when known) and "role" ("index"
 "layout", "article"), so each response and each failure is counted against its day; at
 the end every day in the range gets a verdict (crawler.items.DayStats.judge).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -216,14 +217,19 @@ class EpaperSpider(scrapy.Spider):
             self._day_requests[day] += 1
             if self._day_requests[day] > self.day_budget:
                 if self._day_requests[day] == self.day_budget + 1:
-                    logger.warning("%s: %s used its budget of %d requests; not asking for more", self.system, day, self.day_budget)
+                    logger.warning(
+                        "%s: %s used its budget of %d requests; not asking for more", self.system, day, self.day_budget
+                    )
                 self._count(day, "over_budget")
                 return None
             if role == "layout":
                 self.crawl_stats.day(day).layouts_requested += 1
         self._requested.add(url)
         return Request(
-            url, callback=callback, errback=errback or self.on_error, priority=priority,
+            url,
+            callback=callback,
+            errback=errback or self.on_error,
+            priority=priority,
             meta={"day": day, "role": role, **meta},
         )
 
@@ -251,13 +257,24 @@ class EpaperSpider(scrapy.Spider):
             stats.skipped_known += 1
             return None
         return self.page_request(
-            link.url, role="article", day=day, callback=self.parse_article,
-            page=page or link.ref.page, priority=ARTICLE_PRIORITY,
+            link.url,
+            role="article",
+            day=day,
+            callback=self.parse_article,
+            page=page or link.ref.page,
+            priority=ARTICLE_PRIORITY,
         )
 
-    def links(self, response: Response, css: str, ref_of: Callable[[str], PageRef | None], kinds: tuple[str, ...]) -> list[Link]:
+    def links(
+        self, response: Response, css: str, ref_of: Callable[[str], PageRef | None], kinds: tuple[str, ...]
+    ) -> list[Link]:
         return follow_links(
-            response, css, ref_of, self.scope, day=response.meta.get("day"), kinds=kinds,
+            response,
+            css,
+            ref_of,
+            self.scope,
+            day=response.meta.get("day"),
+            kinds=kinds,
             ignored=self.crawl_stats.ignored_links,
         )
 
@@ -311,8 +328,14 @@ class EpaperSpider(scrapy.Spider):
             logger.info("%s: %s answered 404; trying the %s form %s", self.system, url, form, alt)
             passed = {k: v for k, v in meta.items() if k in ("page", "no_issue_if_missing", "index")}
             retry = self.page_request(
-                alt, role=meta.get("role", "layout"), day=day, callback=request.callback,
-                errback=request.errback, url_form=form, alternatives=rest, **passed,
+                alt,
+                role=meta.get("role", "layout"),
+                day=day,
+                callback=request.callback,
+                errback=request.errback,
+                url_form=form,
+                alternatives=rest,
+                **passed,
             )
             if retry is not None:
                 if meta.get("role") == "layout" and day:
@@ -377,12 +400,12 @@ class EpaperSpider(scrapy.Spider):
             stats.day(day.isoformat())
         for day_stats in stats.days.values():
             day_stats.judge(finished=reason == "finished", shared_queue=self.shared_queue)
-        if self.site_index_missing and not (stats.article_pages or stats.skipped_known or any(
-            d.articles or d.skipped_known for d in stats.days.values()
-        )):
-            stats.problem = (
-                f"nothing fetched and {self.site_index_missing}: is the base URL {self.base_url} right?"
-            )
+        if self.site_index_missing and not (
+            stats.article_pages
+            or stats.skipped_known
+            or any(d.articles or d.skipped_known for d in stats.days.values())
+        ):
+            stats.problem = f"nothing fetched and {self.site_index_missing}: is the base URL {self.base_url} right?"
         self.report_progress()
 
     # ---------------------------------------------------------------- helpers

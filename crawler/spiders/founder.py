@@ -9,6 +9,7 @@ shapes and on the paper's own hosts. When period.xml cannot be read, each day's 
 page is tried under the preset's names in turn (node_2.htm, then node_1.htm); the one
 that answers is recorded. Founder URLs carry no page number: the labels supply it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -52,7 +53,10 @@ class FounderSpider(EpaperSpider):
         for year, month in months_between(self.first_day, self.last_day):
             yield self.page_request(
                 join_url(self.base_url, f"{self.preset.issue_dir}/{year:04d}-{month:02d}/period.xml"),
-                role="index", day=None, callback=self.parse_period, errback=self.period_missing,
+                role="index",
+                day=None,
+                callback=self.parse_period,
+                errback=self.period_missing,
                 month=f"{year:04d}-{month:02d}",
             )
 
@@ -103,7 +107,9 @@ class FounderSpider(EpaperSpider):
 
     def front_page(self, day: date, **meta: Any) -> Request | None:
         candidates = [(name, self.day_url(day, name)) for name in self.preset.front_pages]
-        return self.built_request(candidates, role="layout", day=day.isoformat(), callback=self.parse_layout, page=None, **meta)
+        return self.built_request(
+            candidates, role="layout", day=day.isoformat(), callback=self.parse_layout, page=None, **meta
+        )
 
     def month_fallback(self, month: str, index_state: str) -> Iterator[Request]:
         """Every day's front page, when the month index cannot say which days had an issue;

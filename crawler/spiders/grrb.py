@@ -9,6 +9,7 @@ real form first — the page number unpadded, …/2016/01/22/2/page.html — and
 form …/02/page.html on a 404; the form that answered is recorded and preferred after.
 A day whose index and front page both answer 404 has no issue.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,9 @@ class GrrbSpider(EpaperSpider):
         numbers = {"unpadded": str(int(page)), "padded": str(int(page)).zfill(2)}
         urls: list[tuple[str, str]] = []
         for form in self.forms:
-            url = join_url(self.base_url, f"papers/grrb/{d.year:04d}/{d.month:02d}/{d.day:02d}/{numbers[form]}/page.html")
+            url = join_url(
+                self.base_url, f"papers/grrb/{d.year:04d}/{d.month:02d}/{d.day:02d}/{numbers[form]}/page.html"
+            )
             if url not in (u for _f, u in urls):
                 urls.append((form, url))
         return urls
@@ -78,8 +81,11 @@ class GrrbSpider(EpaperSpider):
 
     async def first_requests(self):
         yield self.page_request(
-            join_url(self.api_url, "paper/grrb/index.json"), role="index", day=None,
-            callback=self.parse_latest, errback=self.latest_unknown,
+            join_url(self.api_url, "paper/grrb/index.json"),
+            role="index",
+            day=None,
+            callback=self.parse_latest,
+            errback=self.latest_unknown,
         )
 
     def parse_latest(self, response: Response) -> Iterator[Request]:
@@ -105,7 +111,10 @@ class GrrbSpider(EpaperSpider):
         for day in days_between(self.first_day, last):
             request = self.page_request(
                 join_url(self.api_url, f"paper/grrb/{day.year:04d}/{day.month:02d}/{day.day:02d}.json"),
-                role="index", day=day.isoformat(), callback=self.parse_day_index, errback=self.day_index_missing,
+                role="index",
+                day=day.isoformat(),
+                callback=self.parse_day_index,
+                errback=self.day_index_missing,
             )
             if request is not None:
                 yield request
@@ -133,8 +142,11 @@ class GrrbSpider(EpaperSpider):
                 request = self.layout_request(url, day, entry.page)
             else:
                 request = self.built_request(
-                    self.layout_candidates(day, entry.page), role="layout", day=day,
-                    callback=self.parse_layout, page=entry.page,
+                    self.layout_candidates(day, entry.page),
+                    role="layout",
+                    day=day,
+                    callback=self.parse_layout,
+                    page=entry.page,
                 )
             if request is not None:
                 yield request

@@ -5,6 +5,7 @@ Per day {base}/sites/media/{paper}/YYYY_MM/DD/GR0100.htm; other pages from
 (`area[shape=poly]`, GR{page}{seq}.htm). No index exists, so a day without an issue is a
 404 for its front page, and is reported as having no issue.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -4,6 +4,7 @@ A query string is parsed once, here, into plain clauses; each backend only
 translates clauses into its own query objects. That keeps the two engines
 returning the same documents for the same query.
 """
+
 from __future__ import annotations
 
 import re
@@ -113,6 +114,7 @@ def _without_lone_characters(clauses: list[Clause]) -> list[Clause]:
     meaning they carry reaches the ranking through the semantic side. Inside a quoted phrase
     or a number with its unit they stay, and a query of single characters only keeps them.
     """
+
     def lone(c: Clause) -> bool:
         return not c.required and len(c.terms) == 1 and bool(_CJK_CHAR.match(c.terms[0]))
 

@@ -32,6 +32,7 @@ to read; where the directory cannot be written (a read-only mount) the index is 
 through a private directory of symbolic links to its files, so the lock file goes there.
 A missing index opens as an empty one in memory (``missing`` is True).
 """
+
 from __future__ import annotations
 
 import os
@@ -185,7 +186,9 @@ class TantivyIndex:
             return
         if self._pool is None:
             self._pool = segmentation_pool(self.segment_processes)
-        self.add_segmented(ordered_map_in_pool(self._pool, _segment_texts, docs, arg=_doc_texts, batch=512, chunksize=16))
+        self.add_segmented(
+            ordered_map_in_pool(self._pool, _segment_texts, docs, arg=_doc_texts, batch=512, chunksize=16)
+        )
 
     def add_segmented(self, segmented: Iterable[tuple[KeywordDoc, Sequence[PackedTokens]]]) -> None:
         """Add documents whose title, kicker and body are already segmented and packed
@@ -198,8 +201,9 @@ class TantivyIndex:
             self._drop_writer()
             raise
 
-    def _add_segmented(self, w: tantivy.IndexWriter,
-                       segmented: Iterable[tuple[KeywordDoc, Sequence[PackedTokens]]]) -> None:
+    def _add_segmented(
+        self, w: tantivy.IndexWriter, segmented: Iterable[tuple[KeywordDoc, Sequence[PackedTokens]]]
+    ) -> None:
         TToken, Pre = tantivy.Token, tantivy.PreTokenizedString
         for d, fields in segmented:
             doc = tantivy.Document()
@@ -209,7 +213,9 @@ class TantivyIndex:
                     continue
                 nums = array("i")
                 nums.frombytes(raw)
-                toks = [TToken(wd, nums[3 * i], nums[3 * i + 1], nums[3 * i + 2]) for i, wd in enumerate(words.split(_SEP))]
+                toks = [
+                    TToken(wd, nums[3 * i], nums[3 * i + 1], nums[3 * i + 2]) for i, wd in enumerate(words.split(_SEP))
+                ]
                 # text "": nothing is stored (the store keeps articles), so tantivy never needs it
                 doc.add_pre_tokenized_text(name, Pre("", toks))
             if d.date:

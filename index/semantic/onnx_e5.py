@@ -14,6 +14,7 @@ which carry Cyrillic names and the like, tokenise differently).
 
 Files in the build folder: ``model.onnx`` (fp32), ``model.int8.onnx``, ``tokenizer.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,9 @@ def _export(st_folder: Path, out_file: Path) -> None:
             self.bert = bert
 
         def forward(self, input_ids, attention_mask):
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=-1)
@@ -79,15 +81,29 @@ def _export(st_folder: Path, out_file: Path) -> None:
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow in transformers
         torch.onnx.export(
-            Pooled(model).eval(), (ids, mask), str(out_file), input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"], opset_version=17, dynamo=False, external_data=False,
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                          "embedding": {0: "batch"}},
+            Pooled(model).eval(),
+            (ids, mask),
+            str(out_file),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            opset_version=17,
+            dynamo=False,
+            external_data=False,
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": {0: "batch"},
+            },
         )
 
 
-def build_e5_onnx(cache_dir: Path, e5_folder: Path, trim: Callable[[Path, list[int], Path], None],
-                  reference: Callable[[Path], object], progress: Callable[[str], None] | None = None) -> Path:
+def build_e5_onnx(
+    cache_dir: Path,
+    e5_folder: Path,
+    trim: Callable[[Path, list[int], Path], None],
+    reference: Callable[[Path], object],
+    progress: Callable[[str], None] | None = None,
+) -> Path:
     """Export ``e5_folder`` (a sentence-transformers folder) to ONNX fp32 and int8 under ``cache_dir``.
 
     ``trim(folder, ids, out)`` writes a copy of the folder with only those vocabulary ids;
@@ -145,14 +161,21 @@ def build_e5_onnx(cache_dir: Path, e5_folder: Path, trim: Callable[[Path, list[i
             raise ModelError(f"e5-small ONNX export disagrees with torch (min cosine {fp32_cos:.4f})")
         shutil.rmtree(trimmed)
         seconds = time.perf_counter() - started
-        record = {"model": ONNX_FOLDER, "exported_from": "e5-small", "vocabulary": len(keep),
-                  "fp32_min_cosine_vs_torch": round(fp32_cos, 5),
-                  "int8_mean_cosine_vs_fp32": round(float(int8_cos.mean()), 4),
-                  "int8_min_cosine_vs_fp32": round(float(int8_cos.min()), 4),
-                  "build_seconds": round(seconds, 1)}
+        record = {
+            "model": ONNX_FOLDER,
+            "exported_from": "e5-small",
+            "vocabulary": len(keep),
+            "fp32_min_cosine_vs_torch": round(fp32_cos, 5),
+            "int8_mean_cosine_vs_fp32": round(float(int8_cos.mean()), 4),
+            "int8_min_cosine_vs_fp32": round(float(int8_cos.min()), 4),
+            "build_seconds": round(seconds, 1),
+        }
         _finish_build(out, target, record)
-        _say(progress, f"built {ONNX_FOLDER} in {seconds:.0f} s (fp32 cosine vs torch ≥ {fp32_cos:.4f}, "
-                       f"int8 mean cosine vs fp32 {int8_cos.mean():.3f})")
+        _say(
+            progress,
+            f"built {ONNX_FOLDER} in {seconds:.0f} s (fp32 cosine vs torch ≥ {fp32_cos:.4f}, "
+            f"int8 mean cosine vs fp32 {int8_cos.mean():.3f})",
+        )
         return target
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@ its best passage over the two indexes) and lets the static model stand in for ar
 reached yet (index.hybrid.mix_partial_coverage). Either pass can be stopped at any time and
 resumed; the second reuses the lead vector instead of embedding that passage again.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,9 @@ class StagedStats:
         return self.passages / self.seconds if self.seconds > 0 else 0.0
 
 
-def _work(items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, leads: bool
-          ) -> Iterator[tuple[str, list[str], np.ndarray | None]]:
+def _work(
+    items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, leads: bool
+) -> Iterator[tuple[str, list[str], np.ndarray | None]]:
     """(id, passages, vector already known for the first passage) for each article still to do."""
     for item in items:
         aid, heading, body = article_text(item)
@@ -49,9 +51,15 @@ def _work(items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, leads:
         yield aid, passages, known if known is not None and len(known) else None
 
 
-def _embed(work: Iterable[tuple[str, list[str], np.ndarray | None]], index: VectorIndex, encoder: Any,
-           batch_size: int, progress: Callable[[int], None] | None, save_every: int = 10,
-           save_seconds: float = CHECKPOINT_SECONDS) -> tuple[int, int]:
+def _embed(
+    work: Iterable[tuple[str, list[str], np.ndarray | None]],
+    index: VectorIndex,
+    encoder: Any,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    save_every: int = 10,
+    save_seconds: float = CHECKPOINT_SECONDS,
+) -> tuple[int, int]:
     """Embed and add each article's passages (the known first vector reused); saves every
     ``save_every`` batches or ``save_seconds`` seconds, and on Ctrl-C. Returns (articles, passages embedded)."""
     if encoder.dim != index.dim:
@@ -64,8 +72,11 @@ def _embed(work: Iterable[tuple[str, list[str], np.ndarray | None]], index: Vect
     def flush() -> None:
         nonlocal articles, embedded, batches, batch, waiting, last_save
         texts = [p for _, ps, known in batch for p in (ps[1:] if known is not None else ps)]
-        vecs = encoder.encode_passages(texts, batch_size=min(batch_size, 64)) if texts else \
-            np.zeros((0, index.dim), np.float32)
+        vecs = (
+            encoder.encode_passages(texts, batch_size=min(batch_size, 64))
+            if texts
+            else np.zeros((0, index.dim), np.float32)
+        )
         at = 0
         for aid, ps, known in batch:
             n = len(ps) - (1 if known is not None else 0)
@@ -99,23 +110,41 @@ def _embed(work: Iterable[tuple[str, list[str], np.ndarray | None]], index: Vect
     return articles, embedded
 
 
-def embed_leads(items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, encoder: Any,
-                batch_size: int = 64, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+def embed_leads(
+    items: Iterable[Any],
+    complete: VectorIndex,
+    lead: VectorIndex,
+    encoder: Any,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
     """First pass: the lead passage of every article neither index has. Returns (articles, passages)."""
     return _embed(_work(items, complete, lead, leads=True), lead, encoder, batch_size, progress)
 
 
-def embed_rest(items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, encoder: Any,
-               batch_size: int = 64, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+def embed_rest(
+    items: Iterable[Any],
+    complete: VectorIndex,
+    lead: VectorIndex,
+    encoder: Any,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
     """Second pass: every passage of the articles the complete index lacks, reusing stored lead
     vectors. Returns (articles, passages embedded)."""
     return _embed(_work(items, complete, lead, leads=False), complete, encoder, batch_size, progress)
 
 
-def embed_staged(items: Callable[[], Iterable[Any]], complete: VectorIndex, lead: VectorIndex, encoder: Any,
-                 leads_only: bool = False, batch_size: int = 64,
-                 on_leads: Callable[[int], None] | None = None,
-                 on_rest: Callable[[int], None] | None = None) -> StagedStats:
+def embed_staged(
+    items: Callable[[], Iterable[Any]],
+    complete: VectorIndex,
+    lead: VectorIndex,
+    encoder: Any,
+    leads_only: bool = False,
+    batch_size: int = 64,
+    on_leads: Callable[[int], None] | None = None,
+    on_rest: Callable[[int], None] | None = None,
+) -> StagedStats:
     """Both passes over ``items()`` (called once per pass, e.g. ``store.iter_articles``)."""
     started = time.perf_counter()
     lead_articles, n_lead = embed_leads(items(), complete, lead, encoder, batch_size, on_leads)

@@ -15,6 +15,7 @@ written first (temp + fsync + rename), then meta.json is replaced, then files no
 named are removed: a process killed mid-save leaves the previous generation valid.
 Readers re-read meta.json when it changes (:meth:`VectorIndex.refresh`).
 """
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,9 @@ def _hard_cut(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def split_into_passages(title: str, body: str, max_chars: int = PASSAGE_MAX_CHARS,
-                        min_chars: int = PASSAGE_MIN_CHARS) -> list[str]:
+def split_into_passages(
+    title: str, body: str, max_chars: int = PASSAGE_MAX_CHARS, min_chars: int = PASSAGE_MIN_CHARS
+) -> list[str]:
     """Passages of up to ``max_chars`` characters, cut between sentences (。！？；), and
     between paragraphs once a passage has ``min_chars``; a sentence longer than
     ``max_chars`` is cut hard. A short tail joins the passage before it.
@@ -178,8 +180,13 @@ class VectorIndex:
         else:
             chunks, empty_file = meta["chunks"], meta["empty"]
         try:
-            parts = [(np.load(self.dir / c["vectors"], mmap_mode="r", allow_pickle=False),
-                      np.load(self.dir / c["rows"], allow_pickle=False)) for c in chunks]
+            parts = [
+                (
+                    np.load(self.dir / c["vectors"], mmap_mode="r", allow_pickle=False),
+                    np.load(self.dir / c["rows"], allow_pickle=False),
+                )
+                for c in chunks
+            ]
             empty = np.load(self.dir / empty_file, allow_pickle=False)
         except FileNotFoundError:
             raise
@@ -245,15 +252,27 @@ class VectorIndex:
         chunks = [] if rewrite else list(self._chunks)
         first = 0 if rewrite else self._saved_rows
         if len(self._rows) > first or not chunks:
-            names: dict[str, Any] = {"vectors": f"vectors.{new}.npy", "rows": f"rows.{new}.npy", "n": len(self._rows) - first}
+            names: dict[str, Any] = {
+                "vectors": f"vectors.{new}.npy",
+                "rows": f"rows.{new}.npy",
+                "n": len(self._rows) - first,
+            }
             self._atomic_save(self._vectors[first:], self.dir / names["vectors"])
             self._atomic_save(self._rows[first:], self.dir / names["rows"])
             chunks.append(names)
         empty_file = f"empty.{new}.npy"
         self._atomic_save(np.array(sorted(self._empty), dtype=str), self.dir / empty_file)
-        meta = {"format": FORMAT_VERSION, "model": self.model_name, "dim": self.dim, "generation": new,
-                "chunks": chunks, "empty": empty_file,
-                "articles": self.count(), "passages": self.passage_count(), "saved": time.time()}
+        meta = {
+            "format": FORMAT_VERSION,
+            "model": self.model_name,
+            "dim": self.dim,
+            "generation": new,
+            "chunks": chunks,
+            "empty": empty_file,
+            "articles": self.count(),
+            "passages": self.passage_count(),
+            "saved": time.time(),
+        }
         tmp = self.dir / f"{META_FILE}.tmp{os.getpid()}"
         try:
             with writing_to(self.dir / META_FILE):
@@ -314,8 +333,11 @@ class VectorIndex:
 
     def add(self, article_id: str, passages: list[str], vectors: np.ndarray) -> None:
         """Add (or replace) one article's passage vectors. No passages: remembered as empty."""
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim) if len(passages) else \
-            np.zeros((0, self.dim), np.float32)
+        vectors = (
+            np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+            if len(passages)
+            else np.zeros((0, self.dim), np.float32)
+        )
         if len(vectors) != len(passages):
             raise ValueError(f"{article_id}: {len(passages)} passages but {len(vectors)} vectors")
         if self.has(article_id):
@@ -385,8 +407,9 @@ class VectorIndex:
         self._flush()
         return self._vectors[self._rows == article_id]
 
-    def search(self, qvec: np.ndarray, k: int = 10, allowed_ids: Iterable[str] | None = None,
-               exclude_ids: Iterable[str] = ()) -> list[tuple[str, float]]:
+    def search(
+        self, qvec: np.ndarray, k: int = 10, allowed_ids: Iterable[str] | None = None, exclude_ids: Iterable[str] = ()
+    ) -> list[tuple[str, float]]:
         """Top-k articles by their best passage's cosine with ``qvec`` (a normalised vector).
 
         ``qvec`` may also be several vectors (e.g. an article's passages, for `similar`):
@@ -417,8 +440,13 @@ class VectorIndex:
         return [(str(group_ids[i]), float(best[i])) for i in top if np.isfinite(best[i])]
 
 
-def similar_articles(index: VectorIndex, article_id: str, k: int = 10, exclude_ids: Iterable[str] = (),
-                     duplicate_above: float | None = None) -> list[tuple[str, float]]:
+def similar_articles(
+    index: VectorIndex,
+    article_id: str,
+    k: int = 10,
+    exclude_ids: Iterable[str] = (),
+    duplicate_above: float | None = None,
+) -> list[tuple[str, float]]:
     """Articles most like ``article_id``: the mean of its passage vectors as the query,
     each candidate scored by its best passage. ``exclude_ids`` (e.g. the store's copies
     of the same story) are left out, and so is anything scoring above ``duplicate_above``
@@ -462,8 +490,9 @@ def article_text(item: Any) -> tuple[str, str, str]:
     return str(item.id), heading, art.body or ""
 
 
-def _batches(items: Iterable[Any], index: VectorIndex, batch_size: int, counter: list[int]
-             ) -> Iterator[list[tuple[str, list[str]]]]:
+def _batches(
+    items: Iterable[Any], index: VectorIndex, batch_size: int, counter: list[int]
+) -> Iterator[list[tuple[str, list[str]]]]:
     batch: list[tuple[str, list[str]]] = []
     in_batch: set[str] = set()
     n = 0
@@ -483,9 +512,15 @@ def _batches(items: Iterable[Any], index: VectorIndex, batch_size: int, counter:
         yield batch
 
 
-def embed_missing(store_articles_iter: Iterable[Any], index: VectorIndex, encoder: Any, batch_size: int = 64,
-                  progress: Callable[[int], None] | None = None, save_every: int = 10,
-                  save_seconds: float = CHECKPOINT_SECONDS) -> EmbedStats:
+def embed_missing(
+    store_articles_iter: Iterable[Any],
+    index: VectorIndex,
+    encoder: Any,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+    save_every: int = 10,
+    save_seconds: float = CHECKPOINT_SECONDS,
+) -> EmbedStats:
     """Embed the articles ``index`` does not have yet, saving every ``save_every`` batches
     and at least every ``save_seconds`` seconds (a save appends only the new rows).
 
@@ -502,8 +537,11 @@ def embed_missing(store_articles_iter: Iterable[Any], index: VectorIndex, encode
     try:
         for batch in _batches(store_articles_iter, index, batch_size, skipped):
             texts = [p for _, ps in batch for p in ps]
-            vecs = encoder.encode_passages(texts, batch_size=min(batch_size, 64)) if texts else \
-                np.zeros((0, index.dim), np.float32)
+            vecs = (
+                encoder.encode_passages(texts, batch_size=min(batch_size, 64))
+                if texts
+                else np.zeros((0, index.dim), np.float32)
+            )
             at = 0
             for aid, ps in batch:
                 index.add(aid, ps, vecs[at : at + len(ps)])

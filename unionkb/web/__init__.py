@@ -1,4 +1,5 @@
 """The web app and JSON API over an archive (``search_cli.py serve``): see unionkb.web.app."""
+
 from __future__ import annotations
 
 import socket
@@ -30,6 +31,7 @@ def serve(app, sock: socket.socket, access_log: bool = True) -> None:
     """Run ``app`` with uvicorn on an already bound socket until interrupted."""
     import uvicorn
 
-    config = uvicorn.Config(app, log_level="info" if access_log else "warning", access_log=access_log,
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, log_level="info" if access_log else "warning", access_log=access_log, timeout_graceful_shutdown=5
+    )
     uvicorn.Server(config).run(sockets=[sock])

@@ -8,6 +8,7 @@ API (the CLI's ``--json`` field names): /api/search, /api/who, /api/cases, /api/
 Requests run in the framework's thread pool; the archive is used under LiveArchive's lock
 and pages are rendered outside it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,9 +59,11 @@ TYPE_NAMES = {"region": "地区", "org": "组织", "program": "项目", "figure"
 KIND_NAMES = {"news": "消息", "photo": "图片", "commentary": "评论", "feature": "通讯", "notice": "公告"}
 
 SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-     b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+        b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
@@ -137,8 +140,13 @@ def _who_dict(answer: Any) -> dict:
 
 def _unit_json(code: str, articles: int = 0) -> dict:
     u = region_by_code(code)
-    return {"code": u.code, "name": u.name, "level": u.level, "parents": [p.name for p in ancestors(code)],
-            "articles": articles}
+    return {
+        "code": u.code,
+        "name": u.name,
+        "level": u.level,
+        "parents": [p.name for p in ancestors(code)],
+        "articles": articles,
+    }
 
 
 def _child_of(code: str, parent: str | None) -> str | None:
@@ -169,8 +177,9 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         title="unionkb",
         version=__version__,
         description="Read-only search over an archive of Chinese trade-union news. Field names are the "
-                    "same as the CLI's --json output. Errors are JSON: {\"error\": \"one message\"} with a 4xx status.",
-        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; the schema is enough
+        'same as the CLI\'s --json output. Errors are JSON: {"error": "one message"} with a 4xx status.',
+        docs_url=None,
+        redoc_url=None,  # their pages load scripts from a CDN; the schema is enough
         openapi_url="/api/openapi.json",
     )
     app.state.live = live
@@ -178,9 +187,18 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     env = templates.env
-    env.globals.update(link=link, LEVEL_NAMES=LEVEL_NAMES, MODE_NAMES=MODE_NAMES, TYPE_NAMES=TYPE_NAMES,
-                       KIND_NAMES=KIND_NAMES, figure_label=figure_label, snippet_html=render.snippet_html, safe_url=render.safe_url,
-                       MAX_QUERY_CHARS=MAX_QUERY_CHARS, version=__version__)
+    env.globals.update(
+        link=link,
+        LEVEL_NAMES=LEVEL_NAMES,
+        MODE_NAMES=MODE_NAMES,
+        TYPE_NAMES=TYPE_NAMES,
+        KIND_NAMES=KIND_NAMES,
+        figure_label=figure_label,
+        snippet_html=render.snippet_html,
+        safe_url=render.safe_url,
+        MAX_QUERY_CHARS=MAX_QUERY_CHARS,
+        version=__version__,
+    )
     cache: dict = {}
 
     def cached(name: str, archive: Archive, compute: Callable[[Archive], Any]) -> Any:
@@ -193,25 +211,36 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         return cache[key]
 
     def region_counts(archive: Archive) -> dict[str, int]:
-        return cached("region_counts", archive, lambda a: {
-            e["value"]: e["articles"] for e in a.entities("region", limit=1_000_000)})
+        return cached(
+            "region_counts",
+            archive,
+            lambda a: {e["value"]: e["articles"] for e in a.entities("region", limit=1_000_000)},
+        )
 
     def site(archive: Archive) -> dict:
         def compute(a: Archive) -> dict:
             s = a.store.stats()
             return {"articles": s["articles"], "sources": list(s["sources"]), "date_range": s["date_range"]}
+
         return cached("site", archive, compute)
 
     def page(request: Request, name: str, ctx: dict, status: int = 200) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, {"params": dict(request.query_params), **ctx},
-                                          status_code=status)
+        return templates.TemplateResponse(
+            request, name, {"params": dict(request.query_params), **ctx}, status_code=status
+        )
 
     def export(rows: list[dict], columns: list[str], fmt: str, name: str) -> Response:
         if fmt == "json":
-            return Response(json.dumps(rows, ensure_ascii=False, indent=1), media_type="application/json",
-                            headers={"content-disposition": f'attachment; filename="{name}.json"'})
-        return Response(render.to_csv(rows, columns), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{name}.csv"'})
+            return Response(
+                json.dumps(rows, ensure_ascii=False, indent=1),
+                media_type="application/json",
+                headers={"content-disposition": f'attachment; filename="{name}.json"'},
+            )
+        return Response(
+            render.to_csv(rows, columns),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+        )
 
     # -- errors: JSON under /api, a page elsewhere; one message, never a traceback ------------
     def error_response(request: Request, status: int, message: str) -> Response:
@@ -241,7 +270,8 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         message = {404: "not found", 405: "method not allowed: this server is read-only"}.get(
-            exc.status_code, str(exc.detail))
+            exc.status_code, str(exc.detail)
+        )
         return error_response(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
@@ -250,21 +280,43 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         return error_response(request, 500, f"internal error ({type(exc).__name__})")
 
     # -- shared computations -------------------------------------------------------------------
-    def do_search(archive: Archive, q: str, k: int, mode: str | None, since: str | None, until: str | None,
-                  source: str | None, region: str | None, level: str | None):
+    def do_search(
+        archive: Archive,
+        q: str,
+        k: int,
+        mode: str | None,
+        since: str | None,
+        until: str | None,
+        source: str | None,
+        region: str | None,
+        level: str | None,
+    ):
         mode = _choice("mode", mode, MODES) or "hybrid"
         level = _choice("level", level, LEVELS)
         code = archive.resolve_region(region, level).code if region and region.strip() else None
-        filters = Filters(since=_date("since", since), until=_date("until", until), source=source or None,
-                          region=code)
+        filters = Filters(since=_date("since", since), until=_date("until", until), source=source or None, region=code)
         return archive.search(q, k=k, filters=filters, mode=mode), code
 
-    def do_cases(archive: Archive, q: str | None, region: str | None, level: str | None, since: str | None,
-                 until: str | None, program: str | None, k: int) -> list:
+    def do_cases(
+        archive: Archive,
+        q: str | None,
+        region: str | None,
+        level: str | None,
+        since: str | None,
+        until: str | None,
+        program: str | None,
+        k: int,
+    ) -> list:
         level = _choice("level", level, LEVELS)
-        return archive.cases((q or "").strip() or None, region=(region or "").strip() or None, level=level,
-                             since=_date("since", since), until=_date("until", until),
-                             program=(program or "").strip() or None, k=k)
+        return archive.cases(
+            (q or "").strip() or None,
+            region=(region or "").strip() or None,
+            level=level,
+            since=_date("since", since),
+            until=_date("until", until),
+            program=(program or "").strip() or None,
+            k=k,
+        )
 
     def get_case(archive: Archive, cid: str):
         cid = _case_id(cid)
@@ -284,26 +336,36 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
 
     # -- API -----------------------------------------------------------------------------------
     Q = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for.")
-    err: dict[int | str, dict[str, Any]] = {400: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}, 422: {"model": schemas.ErrorOut}}
+    err: dict[int | str, dict[str, Any]] = {
+        400: {"model": schemas.ErrorOut},
+        404: {"model": schemas.ErrorOut},
+        422: {"model": schemas.ErrorOut},
+    }
 
     @app.get("/api/search", response_model=list[schemas.SearchHit], responses=err, tags=["api"])
-    def api_search(q: str = Q, k: int = Query(10, ge=1, le=MAX_K),
-                   mode: str = Query("hybrid", description="hybrid | keyword | semantic"),
-                   since: str | None = Query(None, description="YYYY-MM-DD"),
-                   until: str | None = Query(None, description="YYYY-MM-DD"),
-                   region: str | None = Query(None, max_length=40, description="A place (name or code); "
-                                              "articles about anything below it count too."),
-                   level: str | None = Query(None, description="province | city | county: which unit a shared "
-                                             "region name means"),
-                   source: str | None = Query(None, max_length=40)):
+    def api_search(
+        q: str = Q,
+        k: int = Query(10, ge=1, le=MAX_K),
+        mode: str = Query("hybrid", description="hybrid | keyword | semantic"),
+        since: str | None = Query(None, description="YYYY-MM-DD"),
+        until: str | None = Query(None, description="YYYY-MM-DD"),
+        region: str | None = Query(
+            None, max_length=40, description="A place (name or code); articles about anything below it count too."
+        ),
+        level: str | None = Query(None, description="province | city | county: which unit a shared region name means"),
+        source: str | None = Query(None, max_length=40),
+    ):
         """Ranked articles, as `search_cli.py search --json`."""
         with live.use() as archive:
             results, _ = do_search(archive, q, k, mode, since, until, source, region, level)
         return JSONResponse([r.to_dict() for r in results])
 
     @app.get("/api/who", response_model=list[schemas.WhoAnswerOut], responses=err, tags=["api"])
-    def api_who(q: str = Q, level: str | None = Query(None, description="province | city | county"),
-                k: int = Query(5, ge=1, le=MAX_WHO_K)):
+    def api_who(
+        q: str = Q,
+        level: str | None = Query(None, description="province | city | county"),
+        k: int = Query(5, ge=1, le=MAX_WHO_K),
+    ):
         """Which region's organisations did what the question describes, as `search_cli.py who --json`."""
         level = _choice("level", level, LEVELS)
         with live.use() as archive:
@@ -313,14 +375,21 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
     case_filters = dict(
         region=Query(None, max_length=40, description="A place (name or code); cases below it count too."),
         level=Query(None, description="province | city | county: which unit a shared region name means"),
-        since=Query(None, description="YYYY-MM-DD"), until=Query(None, description="YYYY-MM-DD"),
-        program=Query(None, max_length=40, description="Only cases whose program name contains this."))
+        since=Query(None, description="YYYY-MM-DD"),
+        until=Query(None, description="YYYY-MM-DD"),
+        program=Query(None, max_length=40, description="Only cases whose program name contains this."),
+    )
 
     @app.get("/api/cases", response_model=list[schemas.CaseOut], responses=err, tags=["api"])
-    def api_cases(q: str | None = Query(None, max_length=MAX_QUERY_CHARS, description="What the case is about."),
-                  region: str | None = case_filters["region"], level: str | None = case_filters["level"],
-                  since: str | None = case_filters["since"], until: str | None = case_filters["until"],
-                  program: str | None = case_filters["program"], k: int = Query(20, ge=1, le=MAX_CASES)):
+    def api_cases(
+        q: str | None = Query(None, max_length=MAX_QUERY_CHARS, description="What the case is about."),
+        region: str | None = case_filters["region"],
+        level: str | None = case_filters["level"],
+        since: str | None = case_filters["since"],
+        until: str | None = case_filters["until"],
+        program: str | None = case_filters["program"],
+        k: int = Query(20, ge=1, le=MAX_CASES),
+    ):
         """Best-practice cases, as `search_cli.py cases --json`."""
         with live.use() as archive:
             found = do_cases(archive, q, region, level, since, until, program, k)
@@ -350,10 +419,12 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         return JSONResponse(rows)
 
     @app.get("/api/entities", response_model=list[schemas.EntityOut], responses=err, tags=["api"])
-    def api_entities(type: str | None = Query(None, description=" | ".join(ENTITY_TYPES)),
-                     region: str | None = Query(None, max_length=40),
-                     level: str | None = Query(None, description="province | city | county"),
-                     limit: int = Query(50, ge=1, le=MAX_ENTITIES)):
+    def api_entities(
+        type: str | None = Query(None, description=" | ".join(ENTITY_TYPES)),
+        region: str | None = Query(None, max_length=40),
+        level: str | None = Query(None, description="province | city | county"),
+        limit: int = Query(50, ge=1, le=MAX_ENTITIES),
+    ):
         """Entity values with mention and article counts, as `search_cli.py entities --json`."""
         etype = _choice("type", type, ENTITY_TYPES)
         level = _choice("level", level, LEVELS)
@@ -369,8 +440,10 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         return JSONResponse(s)
 
     @app.get("/api/regions", response_model=list[schemas.RegionOut], responses=err, tags=["api"])
-    def api_regions(q: str = Query(..., min_length=1, max_length=40, description="Part of a place name"),
-                    limit: int = Query(10, ge=1, le=50)):
+    def api_regions(
+        q: str = Query(..., min_length=1, max_length=40, description="Part of a place name"),
+        limit: int = Query(10, ge=1, le=50),
+    ):
         """Places whose name starts with or contains ``q``, with their parents and how many articles
         name them (for the region box's suggestions): places the archive mentions come first."""
         with live.use() as archive:
@@ -383,19 +456,29 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         return RedirectResponse("/search", status_code=307)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(request: Request, q: str = Query("", max_length=MAX_QUERY_CHARS),
-                    mode: str | None = None, since: str | None = None, until: str | None = None,
-                    source: str | None = Query(None, max_length=40), region: str | None = Query(None, max_length=40),
-                    level: str | None = None, page_no: int = Query(1, alias="page", ge=1, le=POOL // PAGE_SIZE),
-                    format: str = Query("html", pattern="^(html|csv|json)$")):
+    def search_page(
+        request: Request,
+        q: str = Query("", max_length=MAX_QUERY_CHARS),
+        mode: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        source: str | None = Query(None, max_length=40),
+        region: str | None = Query(None, max_length=40),
+        level: str | None = None,
+        page_no: int = Query(1, alias="page", ge=1, le=POOL // PAGE_SIZE),
+        format: str = Query("html", pattern="^(html|csv|json)$"),
+    ):
         q = q.strip()
         with live.use() as archive:
             info = site(archive)
             if not q:
                 if format != "html":
                     raise BadRequest("q: give a query to export its results", 422)
-                top = [(c, n) for c, n in sorted(region_counts(archive).items(), key=lambda x: -x[1])
-                       if _safe_level(c) == "province"][:12]
+                top = [
+                    (c, n)
+                    for c, n in sorted(region_counts(archive).items(), key=lambda x: -x[1])
+                    if _safe_level(c) == "province"
+                ][:12]
                 return page(request, "home.html", {"site": info, "provinces": [_unit_json(c, n) for c, n in top]})
             results, code = do_search(archive, q, POOL, mode, since, until, source, region, level)
             regions_of = archive.store.values_for([r.id for r in results], "region")
@@ -404,8 +487,9 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             if format == "csv":
                 for r in rows:
                     r["snippet"] = render.plain_snippet(r["snippet"])
-            return export(rows, ["id", "title", "date", "source", "page", "kind", "score", "snippet", "url"],
-                          format, "search")
+            return export(
+                rows, ["id", "title", "date", "source", "page", "kind", "score", "snippet", "url"], format, "search"
+            )
         params = dict(request.query_params)
         # counts describe the articles that contain the query's words; semantic search ranks
         # everything, so its tail would only blur them (semantic mode: its whole list)
@@ -417,16 +501,35 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
         matching_ids = {r.id for r in matching}
         regions_of = {i: c for i, c in regions_of.items() if i in matching_ids}
         start = (page_no - 1) * PAGE_SIZE
-        return page(request, "search.html", {
-            "site": info, "q": q, "mode": mode or "hybrid", "results": results[start:start + PAGE_SIZE],
-            "total": len(results), "pool": POOL, "matching": len(matching), "page_no": page_no, "pages": -(-len(results) // PAGE_SIZE),
-            "start": start, "chart": render.chart_svg(buckets, hrefs), "years": sorted(years.items(), reverse=True),
-            "facets": region_facets(regions_of, code), "region_unit": _unit_json(code) if code else None,
-        })
+        return page(
+            request,
+            "search.html",
+            {
+                "site": info,
+                "q": q,
+                "mode": mode or "hybrid",
+                "results": results[start : start + PAGE_SIZE],
+                "total": len(results),
+                "pool": POOL,
+                "matching": len(matching),
+                "page_no": page_no,
+                "pages": -(-len(results) // PAGE_SIZE),
+                "start": start,
+                "chart": render.chart_svg(buckets, hrefs),
+                "years": sorted(years.items(), reverse=True),
+                "facets": region_facets(regions_of, code),
+                "region_unit": _unit_json(code) if code else None,
+            },
+        )
 
     @app.get("/who", response_class=HTMLResponse, include_in_schema=False)
-    def who_page(request: Request, q: str = Query("", max_length=MAX_QUERY_CHARS), level: str | None = None,
-                 k: int = Query(10, ge=1, le=MAX_WHO_K), format: str = Query("html", pattern="^(html|csv|json)$")):
+    def who_page(
+        request: Request,
+        q: str = Query("", max_length=MAX_QUERY_CHARS),
+        level: str | None = None,
+        k: int = Query(10, ge=1, le=MAX_WHO_K),
+        format: str = Query("html", pattern="^(html|csv|json)$"),
+    ):
         q = q.strip()
         level = _choice("level", level, LEVELS)
         with live.use() as archive:
@@ -437,25 +540,38 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
                 raise BadRequest("q: give a question to export its answers", 422)
             for a in answers:
                 a["path"] = " › ".join([*a.get("parents", []), a.get("region", "")])
-            return export(answers, ["region", "level", "path", "code", "org", "program", "evidence", "article_id",
-                                    "title", "score"], format, "who")
+            return export(
+                answers,
+                ["region", "level", "path", "code", "org", "program", "evidence", "article_id", "title", "score"],
+                format,
+                "who",
+            )
         for a in answers:
             a["evidence_html"] = evidence_html(a, q)
             a["href"] = evidence_link(a)
         return page(request, "who.html", {"site": info, "q": q, "level": level, "answers": answers})
 
     @app.get("/cases", response_class=HTMLResponse, include_in_schema=False)
-    def cases_page(request: Request, q: str = Query("", max_length=MAX_QUERY_CHARS),
-                   region: str | None = case_filters["region"], level: str | None = case_filters["level"],
-                   since: str | None = case_filters["since"], until: str | None = case_filters["until"],
-                   program: str | None = case_filters["program"], k: int = Query(20, ge=1, le=MAX_CASES),
-                   format: str = Query("html", pattern="^(html|csv|json)$")):
+    def cases_page(
+        request: Request,
+        q: str = Query("", max_length=MAX_QUERY_CHARS),
+        region: str | None = case_filters["region"],
+        level: str | None = case_filters["level"],
+        since: str | None = case_filters["since"],
+        until: str | None = case_filters["until"],
+        program: str | None = case_filters["program"],
+        k: int = Query(20, ge=1, le=MAX_CASES),
+        format: str = Query("html", pattern="^(html|csv|json)$"),
+    ):
         with live.use() as archive:
             info = site(archive)
             found = do_cases(archive, q, region, level, since, until, program, k)
         if format == "csv":
-            return Response(cases_csv(found), media_type="text/csv; charset=utf-8",
-                            headers={"content-disposition": 'attachment; filename="cases.csv"'})
+            return Response(
+                cases_csv(found),
+                media_type="text/csv; charset=utf-8",
+                headers={"content-disposition": 'attachment; filename="cases.csv"'},
+            )
         if format == "json":
             return export([c.to_dict() for c in found], [], format, "cases")
         return page(request, "cases.html", {"site": info, "q": q.strip(), "cases": found, "k": k})
@@ -486,33 +602,53 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             hl = highlight[1:] if highlight and highlight[0] == name else None
             fields[name] = render.annotate_html(text, spans, hl, paragraphs=(name == "body"))
         counts = Counter(m.type for m in mentions)
-        return page(request, "article.html", {
-            "site": info, "sa": sa, "a": a, "fields": fields, "similar": similar, "similar_error": similar_error,
-            "entity_counts": [(t, counts[t]) for t in ENTITY_TYPES if counts[t]],
-            "regions": _mentioned_regions(mentions),
-        })
+        return page(
+            request,
+            "article.html",
+            {
+                "site": info,
+                "sa": sa,
+                "a": a,
+                "fields": fields,
+                "similar": similar,
+                "similar_error": similar_error,
+                "entity_counts": [(t, counts[t]) for t in ENTITY_TYPES if counts[t]],
+                "regions": _mentioned_regions(mentions),
+            },
+        )
 
     @app.get("/articles/{article_id}/similar", response_class=HTMLResponse, include_in_schema=False)
-    def similar_page(request: Request, article_id: str = PathParam(..., max_length=16),
-                     k: int = Query(10, ge=1, le=MAX_SIMILAR_K), format: str = Query("html", pattern="^(html|csv|json)$")):
+    def similar_page(
+        request: Request,
+        article_id: str = PathParam(..., max_length=16),
+        k: int = Query(10, ge=1, le=MAX_SIMILAR_K),
+        format: str = Query("html", pattern="^(html|csv|json)$"),
+    ):
         with live.use() as archive:
             info = site(archive)
             sa = get_article(archive, article_id)
             rows = archive.similar(sa.id, k=k)
         if format != "html":
-            return export(rows, ["id", "title", "date", "source", "kind", "score", "shared"], format,
-                          f"similar-{sa.id}")
+            return export(
+                rows, ["id", "title", "date", "source", "kind", "score", "shared"], format, f"similar-{sa.id}"
+            )
         return page(request, "similar.html", {"site": info, "sa": sa, "a": sa.article, "rows": rows, "k": k})
 
     @app.get("/regions", response_class=HTMLResponse, include_in_schema=False)
-    def regions_page(request: Request, page_no: int = Query(1, alias="page", ge=1, le=10_000),
-                     format: str = Query("html", pattern="^(html|csv|json)$")):
+    def regions_page(
+        request: Request,
+        page_no: int = Query(1, alias="page", ge=1, le=10_000),
+        format: str = Query("html", pattern="^(html|csv|json)$"),
+    ):
         return region_view(request, None, page_no, format)
 
     @app.get("/regions/{code}", response_class=HTMLResponse, include_in_schema=False)
-    def region_page(request: Request, code: str = PathParam(..., max_length=12),
-                    page_no: int = Query(1, alias="page", ge=1, le=10_000),
-                    format: str = Query("html", pattern="^(html|csv|json)$")):
+    def region_page(
+        request: Request,
+        code: str = PathParam(..., max_length=12),
+        page_no: int = Query(1, alias="page", ge=1, le=10_000),
+        format: str = Query("html", pattern="^(html|csv|json)$"),
+    ):
         if not code.isdigit() or code not in all_units():
             raise BadRequest(f"no region with code {code!r}", 404)
         return region_view(request, code, page_no, format)
@@ -526,15 +662,25 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
                 data = region_data(archive, code)
             ids = data["article_ids"]
             start = (page_no - 1) * REGION_PAGE_SIZE
-            heads = archive.store.headlines(ids if fmt != "html" else ids[start:start + REGION_PAGE_SIZE])
+            heads = archive.store.headlines(ids if fmt != "html" else ids[start : start + REGION_PAGE_SIZE])
             cases = archive.cases(region=code, k=REGION_CASES) if code and fmt == "html" else []
-        rows = [heads[i] for i in (ids if fmt != "html" else ids[start:start + REGION_PAGE_SIZE]) if i in heads]
+        rows = [heads[i] for i in (ids if fmt != "html" else ids[start : start + REGION_PAGE_SIZE]) if i in heads]
         if fmt != "html":
             return export(rows, ["id", "title", "date", "source", "kind", "page"], fmt, f"region-{code or 'all'}")
-        return page(request, "region.html", {
-            "site": info, "unit": _unit_json(code, len(ids)) if code else None, **data, "rows": rows,
-            "page_no": page_no, "pages": -(-len(ids) // REGION_PAGE_SIZE), "start": start, "cases": cases,
-        })
+        return page(
+            request,
+            "region.html",
+            {
+                "site": info,
+                "unit": _unit_json(code, len(ids)) if code else None,
+                **data,
+                "rows": rows,
+                "page_no": page_no,
+                "pages": -(-len(ids) // REGION_PAGE_SIZE),
+                "start": start,
+                "cases": cases,
+            },
+        )
 
     def region_data(archive: Archive, code: str | None) -> dict:
         """Articles about the place (or below it), newest first; its programs, organisations and
@@ -561,8 +707,9 @@ def create_app(index_dir: str | Path, warm: bool = False) -> FastAPI:
             ids = [i for i in ids if regions_of.get(i)]
             ents: dict[str, list[dict]] = {t: [] for t in ("program", "org", "figure")}
         else:
-            ents = {t: archive.entities(t, region=code, limit=n) for t, n in
-                    (("program", 20), ("org", 15), ("figure", 12))}
+            ents = {
+                t: archive.entities(t, region=code, limit=n) for t, n in (("program", 20), ("org", 15), ("figure", 12))
+            }
         return {"article_ids": ids, "below": below, "entities": ents}
 
     @app.get("/about", response_class=HTMLResponse, include_in_schema=False)
@@ -638,9 +785,9 @@ def entity_spans(text: str, mentions) -> list[render.Span]:
     programs and people to a search for them; figures and dates marked only."""
     out = []
     for m in mentions:
-        if not (0 <= m.start < m.end <= len(text)) or "\n" in text[m.start:m.end]:
+        if not (0 <= m.start < m.end <= len(text)) or "\n" in text[m.start : m.end]:
             continue
-        if text[m.start:m.end] != m.text:  # offsets from another version of the text: skip, never mislabel
+        if text[m.start : m.end] != m.text:  # offsets from another version of the text: skip, never mislabel
             continue
         href, title = None, TYPE_NAMES.get(m.type, m.type)
         if m.type == "region":
@@ -678,8 +825,11 @@ def evidence_html(answer: dict, question: str):
     words it shares with the question marked."""
     text = answer.get("evidence") or ""
     spans = []
-    for kind, value in (("org", answer.get("org")), ("program", answer.get("program")),
-                        ("region", answer.get("region"))):
+    for kind, value in (
+        ("org", answer.get("org")),
+        ("program", answer.get("program")),
+        ("region", answer.get("region")),
+    ):
         if value:
             i = text.find(value)
             if i >= 0:

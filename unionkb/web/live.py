@@ -7,6 +7,7 @@ indexes' ``meta.json`` (``embed`` writes those without touching the store), and 
 the archive afresh: the new store, keyword reader and vectors come from that checkpoint.
 Readers never take the writers' locks, so a search never waits for an ingest.
 """
+
 from __future__ import annotations
 
 import threading

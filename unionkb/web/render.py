@@ -5,6 +5,7 @@ escapes it and adds only tags it writes itself (``<mark>``, ``<a>`` to our own p
 ``<svg>``). The one markup the library hands over, ``<mark>…</mark>`` around matched
 words in a snippet, is rebuilt from the escaped pieces.
 """
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,9 @@ def non_overlapping(spans: Iterable[Span]) -> list[Span]:
     return sorted(kept, key=lambda s: s.start)
 
 
-def annotate_html(text: str, spans: Sequence[Span], highlight: tuple[int, int] | None = None,
-                  paragraphs: bool = False) -> Markup:
+def annotate_html(
+    text: str, spans: Sequence[Span], highlight: tuple[int, int] | None = None, paragraphs: bool = False
+) -> Markup:
     """``text`` escaped, with each span wrapped (a link when it has an href) and the
     ``highlight`` range inside <mark class="evidence">; with ``paragraphs`` each line
     becomes a <p>. Spans must not overlap (see non_overlapping)."""
@@ -192,8 +194,9 @@ def _leap(y: int) -> bool:
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
-def chart_svg(buckets: Sequence[Bucket], hrefs: Sequence[str] | None = None, width: int = 320,
-              height: int = 140) -> Markup:
+def chart_svg(
+    buckets: Sequence[Bucket], hrefs: Sequence[str] | None = None, width: int = 320, height: int = 140
+) -> Markup:
     """A bar chart of the buckets as inline SVG (no script): each bar carries its count in a
     tooltip and, with ``hrefs``, links to that period's search."""
     if not buckets:
@@ -204,8 +207,10 @@ def chart_svg(buckets: Sequence[Bucket], hrefs: Sequence[str] | None = None, wid
     slot = (width - pad_l * 2) / n
     bar = max(2.0, slot * 0.72)
     plot_h = height - pad_b - pad_t
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape("按时间的文章数")}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape("按时间的文章数")}" xmlns="http://www.w3.org/2000/svg">'
+    ]
     parts.append(f'<line x1="{pad_l}" y1="{height - pad_b}" x2="{width - pad_l}" y2="{height - pad_b}" class="axis"/>')
     every = max(1, round(n / 6))  # at most ~6 labels
     for i, b in enumerate(buckets):
@@ -213,11 +218,15 @@ def chart_svg(buckets: Sequence[Bucket], hrefs: Sequence[str] | None = None, wid
         h = 0 if b.count == 0 else max(1.5, plot_h * b.count / top)
         y = height - pad_b - h
         tip = f"{b.label}：{b.count} 篇"
-        rect = (f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}">'
-                f'<title>{escape(tip)}</title></rect>')
+        rect = (
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
         # a transparent full-height target makes thin bars easy to tap
-        hit = (f'<rect class="hit" x="{pad_l + i * slot:.1f}" y="{pad_t}" width="{slot:.1f}" '
-               f'height="{plot_h}"><title>{escape(tip)}</title></rect>')
+        hit = (
+            f'<rect class="hit" x="{pad_l + i * slot:.1f}" y="{pad_t}" width="{slot:.1f}" '
+            f'height="{plot_h}"><title>{escape(tip)}</title></rect>'
+        )
         if hrefs and b.count:
             parts.append(f'<a href="{escape(hrefs[i])}">{hit}{rect}</a>')
         else:

@@ -3,6 +3,7 @@
 The handlers return JSON they build themselves (no per-request validation cost); these
 models only document it. Extra fields are allowed, so the library may add some.
 """
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
