@@ -34,6 +34,21 @@ def _echo_json(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+def progress_bar(desc: str, total: int | None = None, initial: int = 0, unit: str = " art", quiet: bool = False):
+    """A progress bar on stderr (stdout stays clean for --json); hidden when quiet or not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit=unit,
+        disable=quiet or None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
@@ -175,13 +190,12 @@ def ingest(
     deduplicated by content and indexed. Unreadable files (and FIFOs, devices, links
     out of the folder) are reported by name and skipped; the exit code is 1 if any was.
     """
-    from tqdm import tqdm
 
     from index.archive import ArchiveError
     from pipeline.loaders import iter_sources
 
     archive = open_archive(ctx, create=True, backend=backend, write=True, wait=not no_wait)
-    bar = tqdm(desc="ingest", unit=" doc", disable=as_json or None, file=sys.stderr, dynamic_ncols=True)
+    bar = progress_bar("ingest", unit=" doc", quiet=as_json)
     seen_problems = 0
 
     def on_progress(report):
@@ -408,7 +422,6 @@ def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
     """Add passage vectors for every article that lacks them (resumable: stop it any time
     and run it again). For e5 models, first every article's lead passage (headline and first
     paragraph), then the rest; search uses them as they arrive, the static model filling in."""
-    from tqdm import tqdm
 
     from index.archive import ArchiveError
     from index.semantic.models import E5_MODELS
@@ -422,32 +435,12 @@ def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
                 index, lead = archive.vectors(model), archive.vectors(lead_index_name(model))
                 done = index.count() if index else 0
                 leads_done = len((index.ids() if index else set()) | (lead.ids() if lead else set()))
-                bars = [
-                    tqdm(
-                        total=total,
-                        initial=leads_done,
-                        desc=f"{model} lead passages",
-                        unit=" art",
-                        disable=as_json or None,
-                        file=sys.stderr,
-                        dynamic_ncols=True,
-                    )
-                ]
+                bars = [progress_bar(f"{model} lead passages", total, leads_done, quiet=as_json)]
 
                 def on_rest(n):
                     if len(bars) == 1:
                         bars[0].close()
-                        bars.append(
-                            tqdm(
-                                total=total,
-                                initial=done,
-                                desc=f"{model} all passages",
-                                unit=" art",
-                                disable=as_json or None,
-                                file=sys.stderr,
-                                dynamic_ncols=True,
-                            )
-                        )
+                        bars.append(progress_bar(f"{model} all passages", total, done, quiet=as_json))
                     bars[-1].update(n)
 
                 try:
@@ -471,15 +464,7 @@ def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
                 )
             else:
                 done = archive.vectors(model).count() if archive.vectors(model) else 0
-                bar = tqdm(
-                    total=total,
-                    initial=done,
-                    desc=f"embed {model}",
-                    unit=" art",
-                    disable=as_json or None,
-                    file=sys.stderr,
-                    dynamic_ncols=True,
-                )
+                bar = progress_bar(f"embed {model}", total, done, quiet=as_json)
                 try:
                     stats = archive.embed(model, progress=bar.update, batch_size=batch_size)
                 finally:
@@ -593,14 +578,13 @@ def rebuild(ctx, vectors, no_wait):
 
     The keyword index is built beside the one in use and replaces it when complete, and so are
     the vectors: searches keep working meanwhile, and an interrupted rebuild leaves the old in place."""
-    from tqdm import tqdm
 
     with open_archive(ctx, write=True, wait=not no_wait) as archive:
-        bar = tqdm(total=archive.store.count(), desc="keyword index", unit=" art", file=sys.stderr, dynamic_ncols=True)
+        bar = progress_bar("keyword index", archive.count())
         n = archive.rebuild_keyword_index(progress=bar.update)
         bar.close()
         click.echo(f"keyword index ({archive.backend}): {n} articles")
-        bar = tqdm(total=archive.store.count(), desc="cases", unit=" art", file=sys.stderr, dynamic_ncols=True)
+        bar = progress_bar("cases", archive.count())
         n = archive.rebuild_cases(progress=bar.update)
         bar.close()
         click.echo(f"cases: {n}")
@@ -610,9 +594,7 @@ def rebuild(ctx, vectors, no_wait):
             for model in archive.vector_models():
                 if model.endswith(LEAD_SUFFIX):
                     continue  # lead passages are recomputed with their model
-                bar = tqdm(
-                    total=archive.store.count(), desc=f"embed {model}", unit=" art", file=sys.stderr, dynamic_ncols=True
-                )
+                bar = progress_bar(f"embed {model}", archive.count())
                 n = archive.rebuild_vectors(model, progress=bar.update)
                 bar.close()
                 click.echo(f"{model} vectors: {n} articles")
@@ -751,8 +733,6 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
     from datetime import date as _date
     from urllib.parse import urlparse
 
-    from tqdm import tqdm
-
     from crawler import settings as crawl_settings
     from crawler.run import EXIT_FAILED, EXIT_UNREACHABLE, SiteUnreachable
     from crawler.run import crawl as run_crawl
@@ -768,7 +748,7 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
     if base_url and urlparse(base_url).hostname in ("127.0.0.1", "localhost", "::1"):
         overrides = dict(crawl_settings.LOCAL_SERVER_OVERRIDES)  # our own test server: no throttling
     archive = open_archive(ctx, create=True, write=True, wait=not no_wait)
-    bar = tqdm(desc=f"crawl {system}", unit=" page", disable=as_json or None, file=sys.stderr, dynamic_ncols=True)
+    bar = progress_bar(f"crawl {system}", unit=" page", quiet=as_json)
 
     def on_progress(stats):
         bar.n = stats.pages_fetched
