@@ -105,6 +105,11 @@ def open_archive(
         raise click.ClickException(str(e)) from None
 
 
+def json_option(help: str = "Print the result as JSON (stable field names, for scripts)."):
+    """The --json flag every command takes: JSON on stdout, progress and messages on stderr."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
 NO_WAIT = click.option(
     "--no-wait",
     is_flag=True,
@@ -171,7 +176,7 @@ def cli(ctx: click.Context, index_dir: str) -> None:
     is_flag=True,
     help="Inside folders, also follow symbolic links that point outside them (not followed by default).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @NO_WAIT
 @click.pass_context
 def ingest(
@@ -262,9 +267,7 @@ def ingest(
     "--model",
     help="Embedding model for semantic/hybrid (default: e5-small where the archive has its vectors, else static).",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print a JSON array (id, title, date, source, score, snippet, text, …)."
-)
+@json_option("Print a JSON array (id, title, date, source, score, snippet, text, …).")
 @click.pass_context
 def search(ctx, query, k, since, until, source, region, level, mode, model, as_json):
     """Search the archive. Quote a phrase ("集体协商") to require it word for word.
@@ -302,7 +305,7 @@ def search(ctx, query, k, since, until, source, region, level, mode, model, as_j
 
 @cli.command()
 @click.argument("article_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the article (and its entities) as JSON.")
+@json_option("Print the article (and its entities) as JSON.")
 @click.pass_context
 def show(ctx, article_id, as_json):
     """Print one article by its id (a unique prefix is enough)."""
@@ -337,7 +340,7 @@ def show(ctx, article_id, as_json):
 
 @cli.command("list")
 @click.option("--limit", type=click.IntRange(1), default=None, help="At most this many (default: all).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {id, title, date, source, kind}.")
+@json_option("Print a JSON array of {id, title, date, source, kind}.")
 @click.pass_context
 def list_(ctx, limit, as_json):
     """List the articles in the archive, in the order they were added."""
@@ -353,7 +356,7 @@ def list_(ctx, limit, as_json):
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@json_option("Print the statistics as JSON.")
 @click.pass_context
 def stats(ctx, as_json):
     """Counts: articles, sources, kinds, dates, entities, index sizes."""
@@ -370,9 +373,7 @@ def stats(ctx, as_json):
 @click.argument("article_id")
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of stories.")
 @click.option("--model", help="Embedding model (default: the best one the archive has).")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print a JSON array of {id, title, date, source, kind, score, shared}."
-)
+@json_option("Print a JSON array of {id, title, date, source, kind, score, shared}.")
 @click.pass_context
 def similar(ctx, article_id, k, model, as_json):
     """Precedent stories: the articles most like ARTICLE_ID, with what they share
@@ -415,7 +416,7 @@ def similar(ctx, article_id, k, model, as_json):
     help="Transformer models: stop after every article's lead passage (the rest on a later run).",
 )
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @NO_WAIT
 @click.pass_context
 def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
@@ -495,7 +496,7 @@ def models():
 
 
 @models.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 def models_list(as_json):
     """Show the built-in models, whether they are built, and where."""
     from index.semantic.models import models_status
@@ -534,7 +535,7 @@ def models_build(names):
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["opensearch"]), default="opensearch", show_default=True)
 @click.option("--model", help="Vectors to include (default: the best the archive has; 'none' for no vectors).")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @click.pass_context
 def export(ctx, out_dir, fmt, model, as_json):
     """Write the whole archive for a search cluster: OUT_DIR/mapping.json (the index
@@ -609,12 +610,9 @@ def rebuild(ctx, vectors, no_wait):
     "哪个县 → county, 哪个城市 → city, 哪个省 → province).",
 )
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Number of regions.")
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, "
-    "score, in_gazetteer, successor} (in_gazetteer false: an abolished or renamed county, as written).",
+@json_option(
+    "Print a JSON array of {region, level, parents, code, org, program, evidence, article_id, title, "
+    "score, in_gazetteer, successor} (in_gazetteer false: an abolished or renamed county, as written)."
 )
 @click.pass_context
 def who(ctx, question, level, k, as_json):
@@ -664,7 +662,7 @@ def who(ctx, question, level, k, as_json):
 @click.option("--region", help="Only entities of articles about this place (and below it).")
 @click.option("--level", type=LEVELS, help="Which unit --region means when a name is shared.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {type, value, mentions, articles, …}.")
+@json_option("Print a JSON array of {type, value, mentions, articles, …}.")
 @click.pass_context
 def entities(ctx, etype, region, level, limit, as_json):
     """What the archive knows: regions, organisations, programs, figures, people, with counts."""
@@ -710,7 +708,7 @@ def _founder_papers() -> list[str]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep crawl state here so an interrupted crawl resumes.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, with a verdict per day.")
+@json_option("Print the summary as JSON, with a verdict per day.")
 @NO_WAIT
 @click.pass_context
 def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, as_json, no_wait):
@@ -818,7 +816,7 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
 @click.option("--no-warm", is_flag=True, help="Start at once and load the embedding model on the first query.")
-@click.option("--json", "as_json", is_flag=True, help="Print {url, index, articles} as one JSON line once listening.")
+@json_option("Print {url, index, articles} as one JSON line once listening.")
 @click.pass_context
 def serve(ctx, host, port, no_warm, as_json):
     """Serve the archive read-only over HTTP: search pages (Chinese, phone-friendly) and a
@@ -866,12 +864,9 @@ def serve(ctx, host, port, no_warm, as_json):
 @click.option("--until", help="Only cases reported on or before this date (YYYY-MM-DD).")
 @click.option("--program", help="Only cases whose program name contains this, e.g. 送学.")
 @click.option("-k", "k", type=click.IntRange(1, 10000), default=20, show_default=True, help="Number of cases.")
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print a JSON array of {id, region, level, parents, org, program, description, first_date, "
-    "last_date, figures, articles: [{id, title, date, evidence}], score}.",
+@json_option(
+    "Print a JSON array of {id, region, level, parents, org, program, description, first_date, "
+    "last_date, figures, articles: [{id, title, date, evidence}], score}."
 )
 @click.option(
     "--csv",
@@ -936,7 +931,7 @@ def cases(ctx, query, region, level, since, until, program, k, as_json, as_csv):
 
 @cli.command("case")
 @click.argument("case_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the case as a JSON object (the shape of `cases --json`).")
+@json_option("Print the case as a JSON object (the shape of `cases --json`).")
 @click.pass_context
 def case_(ctx, case_id, as_json):
     """Print one case by its id (a unique prefix is enough): the organisation, region,
