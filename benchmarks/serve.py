@@ -12,7 +12,7 @@ HTTP/1.1 connection per worker thread. Baseline, measured in this process on the
 archive and queries: the library call the endpoint wraps, ``Archive.search(q, k=10,
 mode="hybrid")``. So server p95 / in-process p95 is what HTTP, the framework and JSON add,
 and the concurrency-8 throughput is compared with one in-process caller's.
-Target (issue 11): warm hybrid p95 <= 50 ms at concurrency 1.
+Target: warm hybrid p95 <= 50 ms at concurrency 1.
 """
 
 from __future__ import annotations
