@@ -284,15 +284,28 @@ class TantivyIndex:
         min_should = 1 if optional and not required else None
         return tantivy.Query.boolean_query(required + optional + filt, minimum_number_should_match=min_should)
 
+    def _searcher(self) -> tantivy.Searcher:
+        """A searcher that sees every commit so far, this process's or another's: tantivy's own
+        reload follows a file watcher with a delay, so a changed meta.json reloads here first."""
+        try:
+            st = (self.path / "meta.json").stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp != getattr(self, "_meta_stamp", stamp):
+            self.ix.reload()
+        self._meta_stamp = stamp
+        return self.ix.searcher()
+
     def search(self, query: ParsedQuery, k: int = 10, filters: Filters = Filters()) -> list[KeywordHit]:
         if filters.ids is not None and not filters.ids:
             return []
-        searcher = self.ix.searcher()
+        searcher = self._searcher()
         result = searcher.search(self.build_query(query, filters), limit=k, count=False)
         return [KeywordHit(searcher.doc(addr)["id"][0], float(score)) for score, addr in result.hits]
 
     def ids(self) -> set[str]:
-        searcher = self.ix.searcher()
+        searcher = self._searcher()
         n = searcher.num_docs
         if n == 0:
             return set()
@@ -301,7 +314,7 @@ class TantivyIndex:
         return {b["key"] for b in agg["ids"]["buckets"]}
 
     def count(self) -> int:
-        return self.ix.searcher().num_docs
+        return self._searcher().num_docs
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
