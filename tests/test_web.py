@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from search_cli import cli
 from tests.helpers import REPO, cli_json
-from tests.web_helpers import HOSTILE_TITLE, sample_web_archive
+from tests.web_helpers import HOSTILE_TITLE, error, ok, sample_web_archive
 from unionkb.web import create_app
 
 WEB = REPO / "unionkb" / "web"
@@ -26,22 +26,6 @@ def idx(tmp_path_factory, embedding_models):
 def client(idx):
     with TestClient(create_app(idx)) as c:
         yield c
-
-
-def ok(client, url):
-    r = client.get(url)
-    assert r.status_code == 200, (url, r.status_code, r.text[:300])
-    return r
-
-
-def error(client, url, status):
-    r = client.get(url)
-    assert r.status_code == status, (url, r.status_code, r.text[:300])
-    assert r.headers["content-type"].startswith("application/json")
-    body = r.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"]
-    assert "Traceback" not in r.text and 'File "' not in r.text
-    return body["error"]
 
 
 def sushbei_id(client) -> str:

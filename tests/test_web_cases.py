@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from search_cli import cli
 from tests.helpers import cli_json
-from tests.web_helpers import sample_web_archive
+from tests.web_helpers import error, ok, sample_web_archive
 from unionkb.web import create_app
 
 HOSTILE = "<script>alert(1)</script><b>职工书屋"
@@ -24,20 +24,6 @@ def idx(tmp_path_factory, embedding_models):
 def client(idx):
     with TestClient(create_app(idx)) as c:
         yield c
-
-
-def ok(client, url):
-    r = client.get(url)
-    assert r.status_code == 200, (url, r.status_code, r.text[:300])
-    return r
-
-
-def error(client, url, status):
-    r = client.get(url)
-    assert r.status_code == status, (url, r.status_code, r.text[:300])
-    assert r.headers["content-type"].startswith("application/json")
-    assert list(r.json()) == ["error"] and r.json()["error"]
-    return r.json()["error"]
 
 
 @pytest.mark.parametrize(

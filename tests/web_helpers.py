@@ -48,3 +48,21 @@ def sample_web_archive(tmp_path_factory) -> Path:
         src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         cli_ok(root, "ingest", CORPUS, src)
     return root
+
+
+def ok(client, url):
+    """GET ``url`` through the test client, requiring 200."""
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.status_code, r.text[:300])
+    return r
+
+
+def error(client, url, status):
+    """GET ``url``, requiring ``status`` and a one-message JSON error without a traceback; the message."""
+    r = client.get(url)
+    assert r.status_code == status, (url, r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"]
+    assert "Traceback" not in r.text and 'File "' not in r.text
+    return body["error"]

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from index.durability import CHECKPOINT_SECONDS, crash_point
-from index.semantic.vectors import VectorIndex, VectorIndexError, article_text, split_into_passages
+from index.durability import CHECKPOINT_SECONDS
+from index.semantic.vectors import SaveSchedule, VectorIndex, VectorIndexError, article_text, split_into_passages
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,13 @@ def _embed(
     ``save_every`` batches or ``save_seconds`` seconds, and on Ctrl-C. Returns (articles, passages embedded)."""
     if encoder.dim != index.dim:
         raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
-    articles = embedded = batches = 0
+    articles = embedded = 0
     batch: list[tuple[str, list[str], np.ndarray | None]] = []
     waiting = 0
-    last_save = time.perf_counter()
+    schedule = SaveSchedule(save_every, save_seconds)
 
     def flush() -> None:
-        nonlocal articles, embedded, batches, batch, waiting, last_save
+        nonlocal articles, embedded, batch, waiting
         texts = [p for _, ps, known in batch for p in (ps[1:] if known is not None else ps)]
         vecs = (
             encoder.encode_passages(texts, batch_size=min(batch_size, 64))
@@ -85,11 +85,7 @@ def _embed(
             index.add(aid, ps, np.concatenate([known, rows]) if known is not None else rows)
         articles += len(batch)
         embedded += len(texts)
-        batches += 1
-        if batches % save_every == 0 or time.perf_counter() - last_save >= save_seconds:
-            index.save()
-            last_save = time.perf_counter()
-            crash_point("embed_after_save")
+        schedule.batch_done(index)
         if progress is not None:
             progress(len(batch))
         batch, waiting = [], 0

@@ -512,6 +512,24 @@ def _batches(
         yield batch
 
 
+class SaveSchedule:
+    """When a long embed saves: every ``every`` batches or ``seconds`` seconds, whichever
+    comes first, so a kill loses at most that much work."""
+
+    def __init__(self, every: int, seconds: float):
+        self.every, self.seconds = every, seconds
+        self.batches = 0
+        self.last = time.perf_counter()
+
+    def batch_done(self, index: VectorIndex) -> None:
+        """Count a finished batch and save the index if it is due."""
+        self.batches += 1
+        if self.batches % self.every == 0 or time.perf_counter() - self.last >= self.seconds:
+            index.save()
+            self.last = time.perf_counter()
+            crash_point("embed_after_save")
+
+
 def embed_missing(
     store_articles_iter: Iterable[Any],
     index: VectorIndex,
@@ -531,9 +549,10 @@ def embed_missing(
     """
     if encoder.dim != index.dim:
         raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
-    started = last_save = time.perf_counter()
+    started = time.perf_counter()
+    schedule = SaveSchedule(save_every, save_seconds)
     skipped = [0]
-    articles = passages = batches = 0
+    articles = passages = 0
     try:
         for batch in _batches(store_articles_iter, index, batch_size, skipped):
             texts = [p for _, ps in batch for p in ps]
@@ -548,11 +567,7 @@ def embed_missing(
                 at += len(ps)
             articles += len(batch)
             passages += len(texts)
-            batches += 1
-            if batches % save_every == 0 or time.perf_counter() - last_save >= save_seconds:
-                index.save()
-                last_save = time.perf_counter()
-                crash_point("embed_after_save")
+            schedule.batch_done(index)
             if progress is not None:
                 progress(len(batch))
     except KeyboardInterrupt:
