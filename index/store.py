@@ -85,6 +85,12 @@ def _byline_from(s: str) -> Byline:
 _COLUMNS = "id, title, kicker, subtitle, byline, dateline, body, kind, date, source, url, page, position, origin"
 
 
+def _where(conditions: list[tuple[str, object]]) -> tuple[str, list[object]]:
+    """ " WHERE a AND b" and its arguments for the conditions whose value is given (not None/empty)."""
+    given = [(sql, value) for sql, value in conditions if value]
+    return (" WHERE " + " AND ".join(sql for sql, _ in given) if given else ""), [v for _, v in given]
+
+
 def _row_to_stored(row: sqlite3.Row) -> StoredArticle:
     return StoredArticle(
         row["id"],
@@ -385,18 +391,8 @@ class ArticleStore:
         return [tuple(r) for r in self.db.execute(q, (*args, limit))]
 
     def ids_matching(self, since: str | None = None, until: str | None = None, source: str | None = None) -> set[str]:
-        where, args = [], []
-        if since:
-            where.append("date >= ?")
-            args.append(since)
-        if until:
-            where.append("date <= ?")
-            args.append(until)
-        if source:
-            where.append("source = ?")
-            args.append(source)
-        q = "SELECT id FROM articles" + (" WHERE " + " AND ".join(where) if where else "")
-        return {r[0] for r in self.db.execute(q, args)}
+        where, args = _where([("date >= ?", since), ("date <= ?", until), ("source = ?", source)])
+        return {r[0] for r in self.db.execute("SELECT id FROM articles" + where, args)}
 
     def articles_in_regions(self, codes: set[str]) -> set[str]:
         """Articles that mention any of these region codes (or a unit below them)."""
@@ -557,21 +553,15 @@ class CaseStore:
         """(rowid, id, independent articles, vector) of the cases that pass the filters.
 
         A case passes ``since``/``until`` when its dates overlap them; a case without dates does not."""
-        where, args = [], []
-        if region_path:
-            where.append("region_path LIKE ?")
-            args.append(region_path.replace("%", "") + "%")
-        if since:
-            where.append("last_date >= ?")
-            args.append(since)
-        if until:
-            where.append("first_date <= ?")
-            args.append(until)
-        if program:
-            where.append("instr(lower(programs), lower(?)) > 0")
-            args.append(program)
-        q = "SELECT rowid, id, independent, vector FROM cases" + (" WHERE " + " AND ".join(where) if where else "")
-        return [tuple(r) for r in self.db.execute(q, args)]
+        where, args = _where(
+            [
+                ("region_path LIKE ?", region_path.replace("%", "") + "%" if region_path else None),
+                ("last_date >= ?", since),
+                ("first_date <= ?", until),
+                ("instr(lower(programs), lower(?)) > 0", program),
+            ]
+        )
+        return [tuple(r) for r in self.db.execute("SELECT rowid, id, independent, vector FROM cases" + where, args)]
 
     def match(self, fts_query: str, limit: int) -> list[tuple[int, float]]:
         """(rowid, BM25 score, higher is better) of the cases whose words match an FTS5 query."""
