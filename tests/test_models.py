@@ -250,3 +250,15 @@ def test_static_runtime_matches_model2vec(embedding_models):
     cos = (ours[norms > 0] * theirs[norms > 0]).sum(1) / norms[norms > 0]
     assert cos.min() > 0.9999
     assert not ours[norms == 0].any()
+
+
+def test_model_names_load_without_numpy_and_the_package_names_resolve():
+    code = (
+        "import sys; import index.semantic as s; from index.semantic.models import E5_MODELS; import index.searcher;"
+        "assert 'numpy' not in sys.modules, 'numpy imported';"
+        "from index.semantic import load_model, VectorIndex, build_static, ModelStatus;"
+        "assert [getattr(s, n).__name__ for n in ('load_model', 'build_static')] == ['load_model', 'build_static'];"
+        "missing = [n for n in s.__all__ if getattr(s, n, None) is None]; assert not missing, missing;"
+        "assert s.E5_NAME in E5_MODELS and s.DEFAULT_MODEL in E5_MODELS"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
