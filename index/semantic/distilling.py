@@ -1,13 +1,9 @@
 """The ``static`` model: a model2vec static model distilled from e5-small.
 
-model2vec embeds every vocabulary piece once with the transformer and keeps the table (reduced
-to 256 dimensions by PCA); a text's vector is then the mean of its pieces' rows: ~100x faster
-than e5, read with safetensors + tokenizers at query time (:func:`index.semantic.encoding.load_static`).
-
-The vocabulary is trimmed to the sentencepiece pieces real Chinese news text uses, plus
-single-character pieces as a fallback: ~17k of XLM-R's 250k, so the distillation takes a
-minute instead of fifteen and the model is 9 MB instead of 128.
-"""
+model2vec embeds every vocabulary piece once with the transformer and keeps the table (PCA to
+256 dimensions); a text's vector is then the mean of its pieces' rows: ~100x faster than e5.
+The vocabulary is chosen here from real Chinese text (:func:`static_vocabulary`); the model
+is read at query time by :func:`index.semantic.encoding.load_static`."""
 
 from __future__ import annotations
 
