@@ -772,11 +772,14 @@ def load_model(name_or_path: str, cache_dir: Path | None = None, progress: Progr
     if name_or_path.endswith(LEAD_SUFFIX):  # a lead-passage index is in its model's vector space
         return load_model(name_or_path[: -len(LEAD_SUFFIX)], cache_dir, progress)
     if name_or_path in (E5_NAME, E5_INT8_NAME):
-        from index.semantic.onnx_e5 import FP32_FILE, INT8_FILE, load_onnx_encoder
+        from index.semantic.onnx_e5 import FP32_FILE, INT8_FILE, load_onnx_encoder, quantise_int8
 
         folder = cache_dir / ONNX_FOLDER
         if not _is_built(folder):
             folder = build_e5_onnx(cache_dir, progress)
+        if name_or_path == E5_INT8_NAME and not (folder / INT8_FILE).exists():
+            _say(progress, f"quantising e5-small to int8 per channel in {folder} (once, ~20 s)")
+            quantise_int8(folder)
         return load_onnx_encoder(
             folder, FP32_FILE if name_or_path == E5_NAME else INT8_FILE, name_or_path, TORCH_THREADS
         )
