@@ -370,7 +370,7 @@ def test_statistical_people_are_opt_in():
 
 
 def test_ner_spans_keep_a_province_apart_from_the_organisation_after_it():
-    from pipeline.entities import ner_spans
+    from benchmarks.ner import ner_spans
 
     text = "今年3月6日，江苏省宿迁市中级人民法院以受贿罪判处原宿迁市副市长。"
     spans = {(text[s:e], label) for s, e, label in ner_spans(text, statistical=False)}
@@ -378,7 +378,7 @@ def test_ner_spans_keep_a_province_apart_from_the_organisation_after_it():
 
 
 def test_ner_spans_fix_lac_slips():
-    from pipeline.entities import ner_spans
+    from benchmarks.ner import ner_spans
 
     text = "为了照顾这五个孩子，王大娘十多年来没睡过一个安稳觉。"
     assert ("王", "PER") in {(text[s:e], label) for s, e, label in ner_spans(text)}
