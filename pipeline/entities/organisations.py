@@ -11,24 +11,18 @@ from ..models import Mention
 from ..regions import gazetteer_hits, level_rank, region_by_code
 from ..segment import jieba_tokenizer
 from ..stopwords import NOUN_PHRASE_STOP_WORDS, PLACE_NAME_STOP_CHARS, REFERRING_CHARS, TOWN_NAME_STOP_CHARS
+from .bodies import GOV_BODIES, GOV_BODY, ZONG_STARTS_A_WORD
 from .places import Place, region_code_within
 from .text import FieldText, on_word_boundary
 
-_GOV_BODIES = (
-    "人力资源和社会保障局|人力资源社会保障局|人社局|人社厅|税务局|市场监督管理局|市场监管局|司法局|民政局|财政局|"
-    "教育局|住建局|交通运输局|应急管理局|卫健委|卫生健康委员会|发改委|发展改革委|工信局|商务局|农业农村局|"
-    "人民政府|政府|人大常委会|政协|中级人民法院|人民法院|法院|人民检察院|检察院|公安局|纪检委|纪委|监委|计生委|"
-    "组织部|宣传部|统战部|政法委|信访局|统计局|审计局|文旅局|文化局|体育局|林业局|水利局|生态环境局|自然资源局|"
-    "畜牧局|工业局|医保局|团委|妇联|科协|工商联|残联|文联|总工会"
-)
-_GOV_AFTER_PLACE = re.compile(rf"(?:{_GOV_BODIES})")
 _UNION_AFTER_PLACE = re.compile(
     rf"(?P<mid>[{HAN}]{{0,10}}?)(?P<suffix>行业工会联合会|工会联合会|行业联合会|产业工会|行业工会|联合工会|工联会|职工技术协会)"
 )
-_ABBR_TAIL_STOP = "体量数计额值和结共书经理监裁队部站统是"
+# 总 right after a place is 总工会 abbreviated unless it is 总工会 written out or starts another word.
+_NOT_ZONG_ABBREVIATION = re.compile(rf"工|{ZONG_STARTS_A_WORD}")
 # 市总 / 区总工会 / 县人社局 with no place before them: resolved from the sentence or the lead
 _BARE_PREFIXED = re.compile(
-    rf"(?P<lvl>[省市县区旗])(?P<body>总工会|总(?![{_ABBR_TAIL_STOP}工])|{_GOV_BODIES.replace('|总工会', '')})"
+    rf"(?P<lvl>[省市县区旗])(?P<body>总工会|总(?!工|{ZONG_STARTS_A_WORD})|{GOV_BODIES.replace('|总工会', '')})"
 )
 # 各县总工会, 两级工会, 本市人社局: a level word after these is no one place's.
 _NOT_ONE_PLACE_BEFORE = REFERRING_CHARS | frozenset("两三级等")
@@ -140,12 +134,11 @@ def find_organisations(texts: list[FieldText], places: list[Place], lead: list[P
             c.startswith("总", p)
             and c[place.unit_end - 1] in "省市县区旗州盟"
             and not place.town
-            and p + 1 <= len(c)
-            and (p + 1 == len(c) or c[p + 1] not in _ABBR_TAIL_STOP + "工")
+            and not _NOT_ZONG_ABBREVIATION.match(c, p + 1)
         ):
             add(text, place.start, p + 1, unit.name + "总工会", unit.code, "union")  # 靖西市总 = 靖西市总工会
         else:
-            g = _GOV_AFTER_PLACE.match(c, p)
+            g = GOV_BODY.match(c, p)
             if g:
                 add(text, place.start, g.end(), name + g.group(), unit.code, "gov")
     # 2. 全总, national bodies

@@ -30,6 +30,7 @@ from ..regions import (
 )
 from ..segment import jieba_tokenizer
 from ..stopwords import TOWN_NAME_STOP_CHARS
+from .bodies import GOV_BODY, ZONG_STARTS_A_WORD
 from .text import FieldText, on_word_boundary
 
 
@@ -54,7 +55,7 @@ class Place:
 # After a bare short form these start a smaller place or a landmark named after it (新兴村, 金山街道, 海阳所镇).
 _SMALLER_PLACE_NEXT = re.compile(rf"[{HAN}]?(?:街道|镇|乡|村|社区)|[路巷桥园湾岛寺庙湖塘坝岭峰洞屯坊]")
 _TOWN = re.compile(rf"(?:[{HAN}]{{2,6}}?(?:街道|镇|乡|苏木|村|社区)){{1,2}}")
-_ORG_AFTER = re.compile(r"(?:总工会|工会|[省市县区旗州]总(?!体|量|数|计|额|值|和|结|共|书|经|理|监|裁|队|部|站|统|是))")
+_ORG_AFTER = re.compile(rf"(?:总工会|工会|[省市县区旗州]总(?!{ZONG_STARTS_A_WORD}))")
 
 
 def _hit_is_bare(hit: GazetteerHit) -> bool:
@@ -73,6 +74,8 @@ def _keep_hit(text: str, hit: GazetteerHit, common: frozenset[str], after_place:
         return False, False  # 新兴村, 海阳所镇: a village or town named after it
     if bare and hit.start and text[hit.start - 1] in "·•.":
         return False, False  # 阿迪勒·阿里: part of a transliterated personal name
+    if bare and after_place and (body := GOV_BODY.match(text, hit.start)) and body.end() > hit.end:
+        return False, False  # 荆州市公安局: the city's bureau, not 公安县
     if (bare or len(hit.surface) <= 3) and not after_place:
         # a full name's end may merge with what follows (北京市|总工会 is segmented 北京/市总工会)
         if not on_word_boundary(text, hit.start, hit.end, check_end=bare):
