@@ -24,7 +24,7 @@ _NOT_ZONG_ABBREVIATION = re.compile(rf"工|{ZONG_STARTS_A_WORD}")
 _BARE_PREFIXED = re.compile(
     rf"(?P<lvl>[省市县区旗])(?P<body>总工会|总(?!工|{ZONG_STARTS_A_WORD})|{GOV_BODIES.replace('|总工会', '')})"
 )
-# 各县总工会, 两级工会, 本市人社局: a level word after these is no one place's.
+# 各县总工会, 全市人社局, 县级市总工会: a level word after these is no one place's.
 _NOT_ONE_PLACE_BEFORE = REFERRING_CHARS | frozenset("两三级等")
 _TOWN_UNION_END = re.compile(r"(?:镇|乡|街道)总工会")
 _INDUSTRY = re.compile(r"(?:行业工会联合会|工会联合会|行业联合会|产业工会|联合工会|工联会)")
