@@ -191,8 +191,8 @@ def topic_words(article: Article, top: int = 30) -> dict[str, int]:
     """The article's most frequent content words (two characters or more), with counts."""
     from collections import Counter
 
-    from index.keyword.base import STOPWORDS
     from pipeline.segment import segment
+    from pipeline.stopwords import STOPWORDS
 
     counts = Counter(
         t.text

@@ -12,14 +12,15 @@ cost), the word-embedding matrix shrinks by half, and Chinese text tokenises exa
 before (every People's Daily and union-news text we checked; 0.4% of the RGB passages,
 which carry Cyrillic names and the like, tokenise differently).
 
-Files in the build folder: ``model.onnx`` (fp32), ``model.int8.onnx``, ``tokenizer.json``. The
-build around the export (temp folder, agreement checks, the cache) is
+Files in the build folder: ``model.onnx`` (fp32), the int8 graph (``INT8_FILE``),
+``tokenizer.json``. The build around the export (temp folder, agreement checks, the cache) is
 :func:`index.semantic.building.build_e5_onnx`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +29,10 @@ import numpy as np
 from index.semantic.encoding import PASSAGE_PROMPT, QUERY_PROMPT, Encoder, normalised
 
 FP32_FILE = "model.onnx"
-INT8_FILE = "model.int8.onnx"
+# int8 weights with one scale per output channel: mean cosine 0.9975 to fp32 on People's Daily
+# passages (one scale per tensor: 0.986), RGB nDCG@10 of the hybrid 0.626 against 0.614, at the
+# same speed. A cache built with the per-tensor file gets this one on first use (quantise_int8).
+INT8_FILE = "model.int8-per-channel.onnx"
 MAX_TOKENS = 512
 PAD_ID = 1  # <pad>: ids 0..3 (<s> <pad> </s> <unk>) keep their places in the cut vocabulary (export only)
 
@@ -96,11 +100,20 @@ def export_onnx(st_folder: Path, out_file: Path) -> None:
         )
 
 
-def quantise_int8(fp32_file: Path, int8_file: Path) -> None:
-    """An int8 copy of an exported graph: weights quantised ahead, activations at run time."""
+def quantise_int8(folder: Path) -> Path:
+    """Write ``folder``'s int8 graph from its fp32 one (dynamic quantisation, per channel); ~20 s, atomic."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32_file), str(int8_file), weight_type=QuantType.QInt8)
+    folder = Path(folder)
+    target = folder / INT8_FILE
+    if not target.exists():
+        tmp = folder / f".{INT8_FILE}.{os.getpid()}.tmp"
+        try:
+            quantize_dynamic(str(folder / FP32_FILE), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return target
 
 
 def load_onnx_encoder(folder: Path, file: str, name: str, threads: int = 2) -> Encoder:
@@ -112,7 +125,10 @@ def load_onnx_encoder(folder: Path, file: str, name: str, threads: int = 2) -> E
     tokenizer.enable_truncation(MAX_TOKENS)
     tokenizer.no_padding()
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
+    # One thread per run, ``threads`` runs at once: on two cores two single-threaded runs embed
+    # ≈ 20 % more passages per CPU-second than one run split over two threads (10.4 against
+    # 8.7 on People's Daily passages); a one-line query is as fast either way.
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     # Idle pool threads sleep instead of spinning: spinning threads on two shared cores
     # slow everyone else (a background embed, the keyword engine) for no gain.
@@ -136,11 +152,26 @@ def load_onnx_encoder(folder: Path, file: str, name: str, threads: int = 2) -> E
             from tqdm import tqdm
 
             bar = tqdm(total=len(texts), desc=name, unit=" passages")
-        for i, enc in enumerate(encodings):
+
+        def run(enc) -> np.ndarray:
             ids = np.asarray([enc.ids], dtype=np.int64)
-            out[i] = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
-            if bar is not None:
-                bar.update(1)
+            return session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+
+        if threads > 1 and len(encodings) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # onnxruntime releases the GIL while it runs, so threads are enough; map keeps the order.
+            with ThreadPoolExecutor(threads) as pool:
+                vectors = pool.map(run, encodings)
+                for i, vector in enumerate(vectors):
+                    out[i] = vector
+                    if bar is not None:
+                        bar.update(1)
+        else:
+            for i, enc in enumerate(encodings):
+                out[i] = run(enc)
+                if bar is not None:
+                    bar.update(1)
         if bar is not None:
             bar.close()
         return normalised(out)
