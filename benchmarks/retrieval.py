@@ -220,13 +220,12 @@ def bm25_runs(queries: list[Query], passages: dict[str, str], k1: float = 1.2, b
 def model_fingerprint(model_name: str) -> str:
     """Changes whenever a built-in model is rebuilt (or a model folder rewritten)."""
     from index.semantic.models import MODEL_FOLDERS
+    from index.semantic.onnx_e5 import FP32_FILE, INT8_FILE
 
     folder = default_cache_dir() / MODEL_FOLDERS.get(model_name, model_name)
     if not folder.is_dir():
         folder = Path(model_name)
-    weights = folder / {"e5-small": "model.onnx", "e5-small-int8": "model.int8.onnx"}.get(
-        model_name, "model.safetensors"
-    )
+    weights = folder / {"e5-small": FP32_FILE, "e5-small-int8": INT8_FILE}.get(model_name, "model.safetensors")
     if not weights.exists():
         return "0"
     st = weights.stat()
