@@ -16,10 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from index.durability import CHECKPOINT_SECONDS
-from index.semantic.vectors import SaveSchedule, VectorIndex, VectorIndexError, article_text, split_into_passages
+from index.semantic.vectors import VectorIndex, Work, article_text, embed_work, split_into_passages
 
 
 @dataclass(frozen=True)
@@ -34,9 +31,7 @@ class StagedStats:
         return self.passages / self.seconds if self.seconds > 0 else 0.0
 
 
-def _work(
-    items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, leads: bool
-) -> Iterator[tuple[str, list[str], np.ndarray | None]]:
+def _work(items: Iterable[Any], complete: VectorIndex, lead: VectorIndex, leads: bool) -> Iterator[Work]:
     """(id, passages, vector already known for the first passage) for each article still to do."""
     for item in items:
         aid, heading, body = article_text(item)
@@ -51,61 +46,6 @@ def _work(
         yield aid, passages, known if known is not None and len(known) else None
 
 
-def _embed(
-    work: Iterable[tuple[str, list[str], np.ndarray | None]],
-    index: VectorIndex,
-    encoder: Any,
-    batch_size: int,
-    progress: Callable[[int], None] | None,
-    save_every: int = 10,
-    save_seconds: float = CHECKPOINT_SECONDS,
-) -> tuple[int, int]:
-    """Embed and add each article's passages (the known first vector reused); saves every
-    ``save_every`` batches or ``save_seconds`` seconds, and on Ctrl-C. Returns (articles, passages embedded)."""
-    if encoder.dim != index.dim:
-        raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
-    articles = embedded = 0
-    batch: list[tuple[str, list[str], np.ndarray | None]] = []
-    waiting = 0
-    schedule = SaveSchedule(save_every, save_seconds)
-
-    def flush() -> None:
-        nonlocal articles, embedded, batch, waiting
-        texts = [p for _, ps, known in batch for p in (ps[1:] if known is not None else ps)]
-        vecs = (
-            encoder.encode_passages(texts, batch_size=min(batch_size, 64))
-            if texts
-            else np.zeros((0, index.dim), np.float32)
-        )
-        at = 0
-        for aid, ps, known in batch:
-            n = len(ps) - (1 if known is not None else 0)
-            rows = vecs[at : at + n]
-            at += n
-            index.add(aid, ps, np.concatenate([known, rows]) if known is not None else rows)
-        articles += len(batch)
-        embedded += len(texts)
-        schedule.batch_done(index)
-        if progress is not None:
-            progress(len(batch))
-        batch, waiting = [], 0
-
-    try:
-        for aid, passages, known in work:
-            batch.append((aid, passages, known))
-            waiting += len(passages) - (1 if known is not None else 0)
-            if waiting >= batch_size:
-                flush()
-        if batch:
-            flush()
-    except KeyboardInterrupt:
-        index.save()
-        raise
-    if articles or index.model_changed:
-        index.save()
-    return articles, embedded
-
-
 def embed_leads(
     items: Iterable[Any],
     complete: VectorIndex,
@@ -115,7 +55,7 @@ def embed_leads(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """First pass: the lead passage of every article neither index has. Returns (articles, passages)."""
-    return _embed(_work(items, complete, lead, leads=True), lead, encoder, batch_size, progress)
+    return embed_work(_work(items, complete, lead, leads=True), lead, encoder, batch_size, progress)
 
 
 def embed_rest(
@@ -128,7 +68,7 @@ def embed_rest(
 ) -> tuple[int, int]:
     """Second pass: every passage of the articles the complete index lacks, reusing stored lead
     vectors. Returns (articles, passages embedded)."""
-    return _embed(_work(items, complete, lead, leads=False), complete, encoder, batch_size, progress)
+    return embed_work(_work(items, complete, lead, leads=False), complete, encoder, batch_size, progress)
 
 
 def embed_staged(

@@ -500,28 +500,6 @@ def article_text(item: Any) -> tuple[str, str, str]:
     return str(item.id), heading, art.body or ""
 
 
-def _batches(
-    items: Iterable[Any], index: VectorIndex, batch_size: int, counter: list[int]
-) -> Iterator[list[tuple[str, list[str]]]]:
-    batch: list[tuple[str, list[str]]] = []
-    in_batch: set[str] = set()
-    n = 0
-    for item in items:
-        aid, heading, body = article_text(item)
-        if index.has(aid) or aid in in_batch:
-            counter[0] += 1
-            continue
-        passages = split_into_passages(heading, body)
-        batch.append((aid, passages))
-        in_batch.add(aid)
-        n += len(passages)
-        if n >= batch_size:
-            yield batch
-            batch, in_batch, n = [], set(), 0
-    if batch:
-        yield batch
-
-
 class SaveSchedule:
     """When a long embed saves: every ``every`` batches or ``seconds`` seconds, whichever
     comes first, so a kill loses at most that much work."""
@@ -540,6 +518,72 @@ class SaveSchedule:
             crash_point("embed_after_save")
 
 
+# (article id, its passages, the first passage's vector when already known)
+Work = tuple[str, list[str], "np.ndarray | None"]
+
+
+def embed_work(
+    work: Iterable[Work],
+    index: VectorIndex,
+    encoder: Any,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+    save_every: int = 10,
+    save_seconds: float = CHECKPOINT_SECONDS,
+) -> tuple[int, int]:
+    """Embed and add each article's passages (a known first vector is reused, not embedded
+    again), batching about ``batch_size`` passages; saves every ``save_every`` batches or
+    ``save_seconds`` seconds (a save appends only the new rows), and on Ctrl-C.
+
+    Safe to interrupt: what was saved stays, and the next call continues from there (a kill
+    loses at most the last ``save_seconds``). ``progress`` is called with the number of
+    articles finished after each batch (e.g. a tqdm bar's ``update``). Returns (articles,
+    passages embedded).
+    """
+    if encoder.dim != index.dim:
+        raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
+    articles = embedded = 0
+    batch: list[Work] = []
+    waiting = 0
+    schedule = SaveSchedule(save_every, save_seconds)
+
+    def flush() -> None:
+        nonlocal articles, embedded, batch, waiting
+        texts = [p for _, ps, known in batch for p in (ps[1:] if known is not None else ps)]
+        vecs = (
+            encoder.encode_passages(texts, batch_size=min(batch_size, 64))
+            if texts
+            else np.zeros((0, index.dim), np.float32)
+        )
+        at = 0
+        for aid, ps, known in batch:
+            n = len(ps) - (1 if known is not None else 0)
+            rows = vecs[at : at + n]
+            at += n
+            index.add(aid, ps, np.concatenate([known, rows]) if known is not None else rows)
+        articles += len(batch)
+        embedded += len(texts)
+        schedule.batch_done(index)
+        if progress is not None:
+            progress(len(batch))
+        batch, waiting = [], 0
+
+    try:
+        for aid, passages, known in work:
+            batch.append((aid, passages, known))
+            waiting += len(passages) - (1 if known is not None else 0)
+            if waiting >= batch_size:
+                flush()
+        if batch:
+            flush()
+    except KeyboardInterrupt:
+        index.save()
+        raise
+    if articles or index.model_changed:
+        index.save()
+    return articles, embedded
+
+
 def embed_missing(
     store_articles_iter: Iterable[Any],
     index: VectorIndex,
@@ -549,40 +593,21 @@ def embed_missing(
     save_every: int = 10,
     save_seconds: float = CHECKPOINT_SECONDS,
 ) -> EmbedStats:
-    """Embed the articles ``index`` does not have yet, saving every ``save_every`` batches
-    and at least every ``save_seconds`` seconds (a save appends only the new rows).
-
-    Safe to interrupt: what was saved stays, and the next call continues from there
-    (Ctrl-C saves before it stops; a kill loses at most the last ``save_seconds``).
-    ``progress`` is called with the number of articles finished after each batch (e.g. a
-    tqdm bar's ``update``).
-    """
-    if encoder.dim != index.dim:
-        raise VectorIndexError(f"model {encoder.name} has dimension {encoder.dim}, index expects {index.dim}")
+    """Embed the articles ``index`` does not have yet (see :func:`embed_work` for saving and
+    resuming)."""
     started = time.perf_counter()
-    schedule = SaveSchedule(save_every, save_seconds)
-    skipped = [0]
-    articles = passages = 0
-    try:
-        for batch in _batches(store_articles_iter, index, batch_size, skipped):
-            texts = [p for _, ps in batch for p in ps]
-            vecs = (
-                encoder.encode_passages(texts, batch_size=min(batch_size, 64))
-                if texts
-                else np.zeros((0, index.dim), np.float32)
-            )
-            at = 0
-            for aid, ps in batch:
-                index.add(aid, ps, vecs[at : at + len(ps)])
-                at += len(ps)
-            articles += len(batch)
-            passages += len(texts)
-            schedule.batch_done(index)
-            if progress is not None:
-                progress(len(batch))
-    except KeyboardInterrupt:
-        index.save()
-        raise
-    if articles or index.model_changed:
-        index.save()
-    return EmbedStats(articles, passages, skipped[0], time.perf_counter() - started)
+    skipped = 0
+    seen: set[str] = set()
+
+    def work() -> Iterator[Work]:
+        nonlocal skipped
+        for item in store_articles_iter:
+            aid, heading, body = article_text(item)
+            if index.has(aid) or aid in seen:
+                skipped += 1
+                continue
+            seen.add(aid)
+            yield aid, split_into_passages(heading, body), None
+
+    articles, passages = embed_work(work(), index, encoder, batch_size, progress, save_every, save_seconds)
+    return EmbedStats(articles, passages, skipped, time.perf_counter() - started)
