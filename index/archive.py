@@ -40,6 +40,7 @@ from index.keyword.base import Filters, KeywordHit, KeywordIndex, ParsedQuery
 from index.lock import ArchiveBusy, ArchiveLockError, LockHolder, WriterLock, active_writer, busy_message
 from index.records import ArticleRecord
 from index.searcher import SEARCH_MODES, HybridSearcher, SearchError, SearchResult
+from index.semantic.models import E5_NAME, STATIC_NAME
 from index.store import ArticleStore, StoredArticle, StoreError
 from pipeline.models import Article, LoadProblem, Page
 
@@ -60,14 +61,14 @@ BACKENDS = ("whoosh", "tantivy")
 DEFAULT_BACKEND = "tantivy"  # 440-1,900x faster queries than Whoosh, 4-5x smaller (benchmarks/engines.py)
 # Embedded at ingest: the static model (~1,000 passages/s). The transformer (e5-small, ~10/s)
 # is filled in afterwards by the resumable `embed` step and used wherever it is present.
-DEFAULT_INGEST_MODELS = ("static",)
+DEFAULT_INGEST_MODELS = (STATIC_NAME,)
 WHO_CANDIDATES = 30  # articles `who` reads for evidence
 # (model, evidence units it scores per question, cosine meaning "unrelated", cosine meaning "says the same").
 # e5-small scores no sentences by default: on the union-pages devset with e5 vectors, re-scoring the
 # best 8 units cost 1.3-2 s a question on this 2-core machine and turned one right answer wrong
 # (31/32 against 32/32); where the archive has e5 vectors they still choose who's candidates
 # through the fused search. Raise its limit to let it re-score the best few sentences.
-WHO_SENTENCE_MODELS = (("static", 60, 0.3, 0.8), ("e5-small", 0, 0.8, 0.92))
+WHO_SENTENCE_MODELS = ((STATIC_NAME, 60, 0.3, 0.8), (E5_NAME, 0, 0.8, 0.92))
 
 
 _ENCODERS: dict = {}  # (model, cache dir) -> loaded Encoder, shared by every archive in the process
@@ -1062,11 +1063,11 @@ class Archive:
     def _who_word_vectors(self):
         """Static-model vectors of single words (cached: the same words recur across questions), or
         None when the archive has no static vectors (the model may not be built)."""
-        if "static" not in self.vector_models():
+        if STATIC_NAME not in self.vector_models():
             return None
         import numpy as np
 
-        encoder = self.encoder("static")
+        encoder = self.encoder(STATIC_NAME)
         cache = _WORD_VECTORS.setdefault(id(encoder), {})
 
         def vectors(words: list[str]):
@@ -1087,7 +1088,7 @@ class Archive:
         out = []
         models = self.vector_models()
         for name, limit, low, high in WHO_SENTENCE_MODELS:
-            if limit <= 0 or name not in models or (name != "static" and self.best_model() != name):
+            if limit <= 0 or name not in models or (name != STATIC_NAME and self.best_model() != name):
                 continue
             encoder = self.encoder(name)
 
@@ -1160,7 +1161,7 @@ class Archive:
                 with self.writing():  # an archive from before cases: a writer makes their tables
                     _ = self.case_index  # built once through the writable store, replaced below
             self._case_index = CaseIndex(
-                self.store, lambda: self.encoder("static") if "static" in self.vector_models() else None
+                self.store, lambda: self.encoder(STATIC_NAME) if STATIC_NAME in self.vector_models() else None
             )
         return self._case_index
 

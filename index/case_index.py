@@ -29,6 +29,7 @@ from index.cases import (
     might_hold_cases,
     normalise_program,
 )
+from index.semantic.models import STATIC_NAME
 from index.store import CASES_FORMAT, ArticleStore, CaseRow, CaseStore
 from pipeline.models import Article
 
@@ -256,7 +257,7 @@ class CaseIndex:
         semantic = [(str(r), s) for r, s in self._semantic(q.text, candidates)]
         from index.hybrid import fuse, fusion_settings
 
-        fused = fuse([keyword, semantic], method="convex", weights=fusion_settings("static").weights)
+        fused = fuse([keyword, semantic], method="convex", weights=fusion_settings(STATIC_NAME).weights)
         scored = {int(r): s * evidence_weight(independent[int(r)]) for r, s in fused}
         top = sorted(scored, key=lambda r: -scored[r])[: max(q.k * 3, 30)]
         cases = self._cases([(r, scored[r]) for r in top])

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from index.semantic.models import E5_INT8_NAME, E5_NAME, STATIC_NAME
+
 Ranked = Sequence[tuple[str, float]]
 
 RRF_K = 60  # the constant from Cormack et al. (2009); dampens the weight of the very top ranks
@@ -41,9 +43,9 @@ class FusionSettings:
 # alone; the static model is weaker than keywords, so it only nudges (0.7/0.3 ties keyword
 # search there and still finds paraphrases). Any other model gets an even mix.
 FUSION_BY_MODEL: dict[str, FusionSettings] = {
-    "e5-small": FusionSettings(weights=(0.3, 0.7)),
-    "e5-small-int8": FusionSettings(weights=(0.3, 0.7)),
-    "static": FusionSettings(weights=(0.7, 0.3)),
+    E5_NAME: FusionSettings(weights=(0.3, 0.7)),
+    E5_INT8_NAME: FusionSettings(weights=(0.3, 0.7)),
+    STATIC_NAME: FusionSettings(weights=(0.7, 0.3)),
 }
 DEFAULT_FUSION = FusionSettings(weights=(0.5, 0.5))
 
