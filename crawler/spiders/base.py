@@ -98,6 +98,7 @@ class EpaperSpider(scrapy.Spider):
         known_url: Callable[[str], bool] | None = None,
         progress: Callable[[CrawlStats], None] | None = None,
         crawl_stats: CrawlStats | None = None,
+        paper: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -108,6 +109,7 @@ class EpaperSpider(scrapy.Spider):
         if self.last_day < self.first_day:
             raise ValueError(f"{self.name}: end {self.last_day} is before start {self.first_day}")
         self.base_url_arg = base_url
+        self.paper_arg = paper  # which paper of a host that carries several (founder, grrb-legacy)
         self.on_page = on_page
         self.known_url = known_url or never_known
         self.progress = progress

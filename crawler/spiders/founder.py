@@ -35,10 +35,6 @@ class FounderSpider(EpaperSpider):
     page_links = article_links = "a[href], area[href]"
     ref_of = staticmethod(founder_ref)
 
-    def __init__(self, *args: Any, paper: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.paper_arg = paper
-
     def configure(self, settings) -> None:
         self.preset = founder_preset(self.paper_arg or settings.get("FOUNDER_PAPER"))
         self.source = self.preset.source

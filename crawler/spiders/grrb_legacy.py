@@ -8,8 +8,6 @@ Per day {base}/sites/media/{paper}/YYYY_MM/DD/GR0100.htm; other pages from
 
 from __future__ import annotations
 
-from typing import Any
-
 from crawler.links import join_url
 from crawler.spiders.base import EpaperSpider
 from epaper.urls import legacy_ref
@@ -25,10 +23,6 @@ class GrrbLegacySpider(EpaperSpider):
     # since some days' maps use shape=polygon or rect.
     article_links = "map area"
     ref_of = staticmethod(legacy_ref)
-
-    def __init__(self, *args: Any, paper: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.paper_arg = paper
 
     def configure(self, settings) -> None:
         self.paper = self.paper_arg or settings.get("GRRB_LEGACY_PAPER")
