@@ -71,7 +71,8 @@ def failure_reason(failure: Failure) -> str:
 
 class EpaperSpider(scrapy.Spider):
     """Base class; subclasses set name/system/base_setting/source_setting, the link lists of
-    a layout page (page_links, article_links), ref_of, and their first requests."""
+    a layout page (page_links, article_links), ref_of and first_requests; page_number and
+    shown_page when their URLs carry no page number (Founder: the 第NN版 labels do)."""
 
     system: str = ""
     page_links: str = ""  # CSS of a layout page's links to the issue's pages
