@@ -425,14 +425,12 @@ def embed(ctx, model, leads_only, batch_size, as_json, no_wait):
     paragraph), then the rest; search uses them as they arrive, the static model filling in."""
 
     from index.archive import ArchiveError
-    from index.semantic.models import E5_MODELS
+    from index.semantic.models import E5_MODELS, lead_index_name
 
     with open_archive(ctx, write=True, wait=not no_wait) as archive:
         total = archive.store.count()
         try:
             if model in E5_MODELS:
-                from index.searcher import lead_index_name
-
                 index, lead = archive.vectors(model), archive.vectors(lead_index_name(model))
                 done = index.count() if index else 0
                 leads_done = len((index.ids() if index else set()) | (lead.ids() if lead else set()))
@@ -499,7 +497,7 @@ def models():
 @json_option()
 def models_list(as_json):
     """Show the built-in models, whether they are built, and where."""
-    from index.semantic.models import models_status
+    from index.semantic.building import models_status
 
     rows = [
         {"name": m.name, "built": m.built, "path": str(m.path), "size_bytes": m.size_bytes} for m in models_status()
@@ -516,7 +514,8 @@ def models_list(as_json):
 @click.argument("names", nargs=-1)
 def models_build(names):
     """Build the built-in models (e5-small, static) now instead of at first use."""
-    from index.semantic.models import BUILTIN_MODELS, ModelError, build_models, default_cache_dir
+    from index.semantic.building import build_models, default_cache_dir
+    from index.semantic.models import BUILTIN_MODELS, ModelError
 
     bad = [n for n in names if n not in BUILTIN_MODELS]
     if bad:

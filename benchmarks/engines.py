@@ -342,7 +342,8 @@ def bench_vectors(n: int, n_queries: int = 200, seed: int = 11) -> list[str]:
     import numpy as np
     from usearch.index import Index
 
-    from index.semantic.models import STATIC_NAME, limit_blas_threads, load_model
+    from index.semantic.encoding import limit_blas_threads, load_model
+    from index.semantic.models import STATIC_NAME
 
     paragraphs, titles = [], []
     for r in read_articles(PEOPLES_DAILY):

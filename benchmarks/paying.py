@@ -135,12 +135,12 @@ _LOAD = """
 import json, resource, sys, time
 t = time.perf_counter()
 sys.path.insert(0, {root!r})
-from index.semantic import models as M
+from index.semantic import building, encoding
 name = {name!r}
 if name == "torch":
-    enc = M._load_sentence_transformer(str(M.build_e5_small(M.default_cache_dir())), "e5-small")
+    enc = encoding.load_sentence_transformer(str(building.build_e5_small(building.default_cache_dir())), "e5-small")
 else:
-    enc = M.load_model(name)
+    enc = encoding.load_model(name)
 enc.encode_queries(["给送外卖的人提供歇脚喝水的地方"])
 r = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({{"wall": time.perf_counter() - t, "cpu": r.ru_utime + r.ru_stime, "torch": "torch" in sys.modules}}))
@@ -167,7 +167,7 @@ def _passages_per_cpu_second(encoder, texts: list[str]) -> float:
 
 
 def speed_report(repeats: int = 2) -> dict:
-    from index.semantic.models import load_model
+    from index.semantic.encoding import load_model
     from index.semantic.vectors import article_text, split_into_passages
 
     out: dict = {"load": {}, "cli": {}, "embed": {}}

@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.hybrid import convex_combination, mix_partial_coverage, protect_exact_matches, reciprocal_rank_fusion  # noqa: E402,F401
-from index.semantic.models import ModelError, default_cache_dir, load_model  # noqa: E402
+from index.semantic.building import default_cache_dir  # noqa: E402
+from index.semantic.encoding import load_model  # noqa: E402
+from index.semantic.models import ModelError  # noqa: E402
 from index.semantic.vectors import VectorIndex, split_into_passages  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "rgb-zh-news-retrieval"
@@ -219,14 +221,14 @@ def bm25_runs(queries: list[Query], passages: dict[str, str], k1: float = 1.2, b
 
 def model_fingerprint(model_name: str) -> str:
     """Changes whenever a built-in model is rebuilt (or a model folder rewritten)."""
-    from index.semantic.models import MODEL_FOLDERS
+    from index.semantic.models import E5_INT8_NAME, E5_NAME, MODEL_FOLDERS, ONNX_FOLDER
+    from index.semantic.onnx_e5 import FP32_FILE, INT8_FILE
 
-    folder = default_cache_dir() / MODEL_FOLDERS.get(model_name, model_name)
+    onnx = {E5_NAME: FP32_FILE, E5_INT8_NAME: INT8_FILE}  # both e5 models run from the ONNX export
+    folder = default_cache_dir() / (ONNX_FOLDER if model_name in onnx else MODEL_FOLDERS.get(model_name, model_name))
     if not folder.is_dir():
         folder = Path(model_name)
-    weights = folder / {"e5-small": "model.onnx", "e5-small-int8": "model.int8.onnx"}.get(
-        model_name, "model.safetensors"
-    )
+    weights = folder / onnx.get(model_name, "model.safetensors")
     if not weights.exists():
         return "0"
     st = weights.stat()

@@ -191,8 +191,8 @@ def topic_words(article: Article, top: int = 30) -> dict[str, int]:
     """The article's most frequent content words (two characters or more), with counts."""
     from collections import Counter
 
-    from index.keyword.base import STOPWORDS
     from pipeline.segment import segment
+    from pipeline.stopwords import STOPWORDS
 
     counts = Counter(
         t.text
@@ -281,7 +281,7 @@ class Archive:
         self._keyword: KeywordIndex | None = None
         self._keyword_writable = False
         self._vectors: dict = {}  # model name -> VectorIndex
-        self.model_cache: Path | None = None  # None: index.semantic.models.default_cache_dir()
+        self.model_cache: Path | None = None  # None: index.semantic.building.default_cache_dir()
         self.ingest_models: list[str] = list(config.get("ingest_models", DEFAULT_INGEST_MODELS))
         self._lock: WriterLock | None = None  # held while this archive writes
         self._config_stamp = self._stamp_config()
@@ -522,7 +522,8 @@ class Archive:
         """The embedding model (built from installed packages on first use, never downloaded)."""
         key = (model, str(self.model_cache))
         if key not in _ENCODERS:  # loading a transformer takes seconds: once per process
-            from index.semantic.models import ModelError, load_model
+            from index.semantic.encoding import load_model
+            from index.semantic.models import ModelError
 
             try:
                 _ENCODERS[key] = load_model(model, self.model_cache)
@@ -563,17 +564,35 @@ class Archive:
 
     def best_model(self) -> str | None:
         """The model a semantic search uses by default: the transformer where it covers the
-        archive (it ranks better), else the static model, else none."""
+        archive (it ranks better), else the static model, else none. Coverage is counted
+        without loading any vector matrix (see :meth:`vector_count`)."""
+        from index.semantic.models import E5_MODELS, LEAD_SUFFIX
+
+        if not self.writing_now and self._config_changed():
+            self._reload_config()  # another writer may have added a model or rebuilt one elsewhere
         models = self.vector_models()
         if not models:
             return None
         n = max(1, self.store.count())
-        covered = {m: self.vectors(m).count() / n for m in models}
-        models = [m for m in models if not m.endswith("#lead")]  # lead-passage indexes: part of their model
-        for m in ("e5-small-int8", "e5-small", *models):
+        models = [m for m in models if not m.endswith(LEAD_SUFFIX)]  # lead-passage indexes: part of their model
+        covered = {m: self.vector_count(m) / n for m in models}
+        for m in (*E5_MODELS, *models):
             if covered.get(m, 0) >= 0.95:
                 return m
         return max(models, key=lambda m: covered[m])
+
+    def vector_count(self, model: str) -> int:
+        """Articles ``model``'s vectors cover: from the index when this archive has it open (it may
+        hold rows not saved yet), else from its meta.json, without reading the vector files."""
+        from index.semantic.vectors import VectorIndex
+
+        if model not in self._vectors:
+            dim = self.config.get("vectors", {}).get(model)
+            saved = VectorIndex.saved_count(self._vector_dir(model), model, dim) if dim is not None else None
+            if saved is not None:
+                return saved
+        index = self.vectors(model)
+        return index.count() if index is not None else 0
 
     def embed(
         self,
@@ -602,8 +621,7 @@ class Archive:
         them: searches keep the old vectors meanwhile, and a killed rebuild is resumed by the
         next. Transformer models run their two passes (index.semantic.staged) beside as well.
         Returns the number of articles embedded."""
-        from index.searcher import lead_index_name
-        from index.semantic.models import E5_MODELS
+        from index.semantic.models import E5_MODELS, lead_index_name
         from index.semantic.vectors import VectorIndex, embed_missing
 
         with self.writing():
@@ -650,7 +668,7 @@ class Archive:
     ):
         """Transformer vectors in two resumable passes: every article's lead passage, then the rest
         (index.semantic.staged). Search uses whatever is there, the static model filling the gaps."""
-        from index.searcher import lead_index_name
+        from index.semantic.models import lead_index_name
         from index.semantic.staged import embed_staged
 
         with self.writing():
@@ -1119,7 +1137,7 @@ class Archive:
         s = self.store.stats()
         s["backend"] = self.backend
         s["keyword_documents"] = self._open_keyword().count()
-        s["vectors"] = {m: self.vectors(m).count() for m in self.vector_models()}
+        s["vectors"] = {m: self.vector_count(m) for m in self.vector_models()}
         s["path"] = str(self.root)
         s["read_only"] = self.read_only
         s["consistency"] = self.check().to_dict()

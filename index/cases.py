@@ -76,8 +76,6 @@ _NOT_ACTING_AFTER = re.compile(
     r"会长|理事长|处长|所长|科长|秘书长|委员长|发言人|巡视员|副?省长|副?市长|副?县长)|[\u4e00-\u9fff]{0,2}?"
     r"(?:常委|委员|代表|干部|负责人|职工|会员|原|领导同志|认为|表示|指出|强调|这一|此次))"
 )
-# 区总投资482亿元, 广州总排查: a place's total, not its union (市总, 区总 abbreviate 总工会).
-_TOTAL_NOT_UNION = re.compile(r"^(?:投资|排查|人口|面积|产值|收入|规模|体上|攻|计|共|额|量|数)")
 # What follows "… said," is reported speech: the speaker's organisation does not act in it.
 _SPEECH = re.compile(r"(?:说|表示|介绍|认为|指出|强调|坦言|感叹)[，,：:]")
 # A clause opening with a body the extractor does not know and a verb (工信部制订…, 科技部部署…)
@@ -382,9 +380,7 @@ def _is_subject(
     if not (_LEAD_IN.match(lead) or (2 <= len(lead) <= 8 and find_units(lead))):
         return False
     after = compact(full[m.end : m.end + 20])
-    if _NOT_ACTING_AFTER.match(after) or any(m.end <= p < m.end + 6 for p in people_at):
-        return False
-    return not (m.text.endswith("总") and _TOTAL_NOT_UNION.match(after))
+    return not (_NOT_ACTING_AFTER.match(after) or any(m.end <= p < m.end + 6 for p in people_at))
 
 
 def _figure_kind(unit: str) -> str | None:
@@ -412,22 +408,10 @@ def _case_figure(m: Mention, full: str, article_id: str) -> CaseFigure | None:
 
 
 def _national_or_region(m: Mention) -> str | None:
-    """The region code of an acting organisation, '' for a national body, None when unknown.
-
-    The organisation's own name decides between a unit and its parent (荆州市公安局 is the
-    city's bureau, even where the place matcher read 公安 as 公安县)."""
+    """The region code of an acting organisation, '' for a national body, None when unknown."""
     code = m.attrs.get("region") or ""
     if not code:
         return "" if m.value in NATIONAL_ORGS else None
-    try:
-        unit = region_by_code(code)
-    except KeyError:
-        return code
-    if m.value.startswith(unit.name) or any(m.value.startswith(f) for f in unit.short_names):
-        return code
-    for up in reversed(ancestors(code)):
-        if m.value.startswith(up.name):
-            return up.code
     return code
 
 
@@ -482,7 +466,7 @@ def _actor_before(s: _Sentence, pos: int, full: str) -> Mention | None:
         i = j + 1
 
 
-def _title_actor(sentences: list[_Sentence], mentions: Sequence[Mention], article_body: str) -> Mention | None:
+def _title_actor(sentences: list[_Sentence], mentions: Sequence[Mention]) -> Mention | None:
     """The organisation a headline starts with, or, when it starts with a place, the union the
     body names for that place (甘肃评选… → 甘肃省总工会)."""
     title = next((s for s in sentences if s.field == "title"), None)
@@ -504,7 +488,6 @@ def _title_actor(sentences: list[_Sentence], mentions: Sequence[Mention], articl
             and o.field == "body"
             and o.attrs.get("region") == lead_place.value
             and o.attrs.get("kind") in UNION_KINDS
-            and not (o.text.endswith("总") and _TOTAL_NOT_UNION.match(article_body[o.end : o.end + 4]))
         ):
             found.setdefault(o.value, []).append(o)
     return max(found.values(), key=len)[0] if found else None
@@ -596,7 +579,7 @@ def article_case_evidence(article: ArticleText, mentions: Sequence[Mention]) -> 
         return []
     fields = {"title": article.title, "kicker": article.kicker, "subtitle": article.subtitle, "body": article.body}
     sentences = _index_mentions(article, mentions, fields)
-    title_actor = _title_actor(sentences, mentions, article.body)
+    title_actor = _title_actor(sentences, mentions)
 
     # 1. who acts on each program mention: its own subject, else whoever runs it elsewhere in the article
     actor_of: dict[int, Mention] = {}  # id(program mention) -> org mention

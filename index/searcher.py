@@ -22,17 +22,10 @@ from index.hybrid import (
     protect_exact_matches,
 )
 from index.keyword.base import Filters, KeywordIndex, ParsedQuery, QuerySyntaxError, parse_query
+from index.semantic.models import E5_MODELS, STATIC_NAME, lead_index_name  # names only: no numpy imported
 from index.store import ArticleStore
 
 SEARCH_MODES = ("keyword", "semantic", "hybrid")
-STATIC_NAME = "static"
-E5_MODELS = ("e5-small-int8", "e5-small")  # index.semantic.models.E5_MODELS, without importing numpy here
-LEAD_SUFFIX = "#lead"  # vectors of each article's lead passage only, written first by the staged embed
-
-
-def lead_index_name(model: str) -> str:
-    """The vector index holding ``model``'s lead-passage vectors (see index.semantic.staged)."""
-    return model + LEAD_SUFFIX
 
 
 @dataclass(frozen=True)

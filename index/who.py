@@ -52,6 +52,7 @@ from pipeline.regions import (
     unlisted_place,
 )
 from pipeline.segment import jieba_tokenizer, query_terms, segment
+from pipeline.stopwords import WEAK_QUESTION_TERMS  # words every union story has
 
 LEVELS = ("province", "city", "county")
 MIN_EVIDENCE = 0.3  # how much of the question (0..1) a sentence or pair must carry to count as evidence
@@ -115,11 +116,6 @@ _QUESTION_WORDS = [
 ]
 _AFTER_QUESTION_WORD = re.compile(r"^(?:的)?(?:总工会|工会组织|工会|市总|县总|区总|省总)?")
 _FILLER = re.compile(r"[？?！!。，,、\s]+|^(?:请问|问)")
-# Words every union story has: they say nothing about which one did the thing asked about.
-_WEAK_TERMS = frozenset(
-    "的 了 是 在 和 与 及 等 也 都 就 而 或 被 把 对 为 以 于 之 其 这 那 有 个 着 吗 呢 吧 啊 过 哪 些 "
-    "工会 总工会 职工 开展 推出 举办 组织 进行 一个 首次 什么 怎么 如何 要求".split()
-)
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _OCR_SPACE = re.compile(rf"(?<=[{HAN}\d])[ \t\u3000]+(?=[{HAN}\d])")
 _QUOTED = re.compile(r"[\"“「]([^\"”」]+)[\"”」]")
@@ -257,7 +253,9 @@ def parse_question(question: str) -> ParsedQuestion:
     words = text
     for q in reversed(numbers):
         words = words[: q.start] + " " + words[q.end :]
-    terms = tuple(dict.fromkeys(t for t in query_terms(re.sub(r"[\"“”「」]", " ", words)) if t not in _WEAK_TERMS))
+    terms = tuple(
+        dict.fromkeys(t for t in query_terms(re.sub(r"[\"“”「」]", " ", words)) if t not in WEAK_QUESTION_TERMS)
+    )
     return ParsedQuestion(text, level, terms, phrases, within, numbers, unknown)
 
 

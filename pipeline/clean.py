@@ -25,6 +25,7 @@ from pipeline.byline import (
     split_trailing_credit,
 )
 from pipeline.models import Article, Byline
+from pipeline.segment import jieba_tokenizer
 
 from .chars import HAN
 
@@ -339,12 +340,6 @@ def open_tail(text: str) -> str:
     return parts[-1]
 
 
-def _tokenizer():
-    from pipeline.segment import jieba_tokenizer  # the shared jieba tokenizer with the union dictionary
-
-    return jieba_tokenizer()
-
-
 def bridges_word(a: str, b: str) -> bool:
     """jieba, reading across the break, finds a word that spans it (解|决, 改|革, 向上|级 → 上级):
     the break split a word."""
@@ -352,7 +347,7 @@ def bridges_word(a: str, b: str) -> bool:
     if not (left and right and _HAN_RE.match(left[-1]) and _HAN_RE.match(right[0])):
         return False
     pos = 0
-    for tok in _tokenizer().cut(left + right, HMM=False):
+    for tok in jieba_tokenizer().cut(left + right, HMM=False):
         start, pos = pos, pos + len(tok)
         if start < len(left) < pos:
             return len(tok) >= 2 and all(_HAN_RE.match(c) for c in tok)

@@ -16,6 +16,8 @@ from functools import lru_cache
 import cn2an
 
 from .dates import resolve_dateline
+from .segment import jieba_tokenizer
+from .stopwords import COUNTED_STOP_CHARS, COUNTED_STOP_WORDS
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 _MAGNITUDES = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "百": 1e2}
@@ -31,23 +33,6 @@ _FIGURE = re.compile(
     r"(?P<approx0>多|余)?(?P<mag>万亿|亿|万|千|百)?(?P<approx>多|余|来)?"
     r"(?:(?P<unit>" + "|".join(re.escape(u) for u in _UNITS) + r")|(?<=[万亿])(?![\u4e00-\u9fff]))"
 )
-_FOLLOW_STOP = set('的和与及、，。；：！？（）()“”"在为是了等到向给对把被从以将就也都还并')
-_FOLLOW_STOP_WORDS = {
-    "以上",
-    "以下",
-    "左右",
-    "之间",
-    "提供",
-    "参加",
-    "参与",
-    "进行",
-    "开展",
-    "获得",
-    "达到",
-    "共",
-    "累计",
-    "其中",
-}
 _BEFORE_SKIP = {
     "在",
     "保持",
@@ -115,16 +100,10 @@ _BEFORE_SKIP = {
 }
 
 
-def _tok():
-    from .segment import jieba_tokenizer
-
-    return jieba_tokenizer()
-
-
 @lru_cache(maxsize=65536)
 def _words(window: str) -> tuple[str, ...]:
     """jieba's words for a short window next to a number (cached: the same phrases recur)."""
-    return tuple(_tok().cut(window, HMM=True))
+    return tuple(jieba_tokenizer().cut(window, HMM=True))
 
 
 def _number(num: str, mag: str | None) -> float | None:
@@ -144,7 +123,11 @@ def _counted_after(text: str, pos: int) -> str:
         pos += 1  # 1000场“文化大餐”
     words: list[str] = []
     for word in _words(text[pos : pos + 10]):
-        if word in _FOLLOW_STOP_WORDS or word[0] in _FOLLOW_STOP or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", word):
+        if (
+            word in COUNTED_STOP_WORDS
+            or word[0] in COUNTED_STOP_CHARS
+            or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", word)
+        ):
             break
         if words and (len(word) == 1 or sum(map(len, words)) + len(word) > 6):
             break  # 工会干部|进千企

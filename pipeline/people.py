@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .chars import HAN
+from .segment import jieba_tokenizer
+from .stopwords import NOT_NAME_START_CHARS
 
 # Common Han surnames (single and compound). Rare ones that are everyday function
 # characters (日, 从, 近, 了) are deliberately absent: "记者日前" is not a name.
-_SURNAMES = set(
+SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康"
     "施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成"
@@ -129,7 +131,6 @@ _AFTER_NAME = (
     "同志 先生 女士 一行 主持 讲话 致辞 发言 参加 出席 率队 所在 现场 赞不绝口 就 也 还 是 在 的 和 与 等 对 向 "
     "将 从 为 被 把 又 便 却 都 已 曾 因 于 给 让 跟 率 称 摄 上岗 "
 ).split()
-_NOT_NAME_START = set("从近日据了说在对向将为被把这那该其此各每和与及")
 _PHOTO_CREDIT = re.compile(rf"(?<![{HAN}])(?P<name>[{HAN}]{{2,3}})[ \u3000]+摄(?![{HAN}])")
 _ORG_TAIL = re.compile(r"(?:总工会|工会|公司|中心|协会|联合会|集团|局|部|委|办|厂|校|院|站|室|队|会|所)$")
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；\n]?")
@@ -139,18 +140,12 @@ _GAP_CUES = re.compile(r"说|表示|介绍|告诉|指出|认为|同志|先生|�
 def _surname_len(text: str, i: int) -> int:
     if text[i : i + 2] in _COMPOUND_SURNAMES:
         return 2
-    return 1 if text[i : i + 1] in _SURNAMES else 0
-
-
-def _tok():
-    from .segment import jieba_tokenizer
-
-    return jieba_tokenizer()
+    return 1 if text[i : i + 1] in SURNAMES else 0
 
 
 def _looks_like_word(name: str) -> bool:
     """True for dictionary words that a surname character happens to start (文化宫, 关切, 和职工)."""
-    freq = _tok().FREQ
+    freq = jieba_tokenizer().FREQ
     return (
         (freq.get(name) or 0) >= 20
         or (len(name) == 3 and (freq.get(name[:2]) or 0) >= 500)
@@ -160,7 +155,7 @@ def _looks_like_word(name: str) -> bool:
 
 def _name_at(text: str, i: int) -> str:
     """The personal name starting at ``i`` (2–3 characters, 3–4 with a compound surname), or ''."""
-    if i >= len(text) or text[i] in _NOT_NAME_START:
+    if i >= len(text) or text[i] in NOT_NAME_START_CHARS:
         return ""
     sl = _surname_len(text, i)
     if not sl:
@@ -177,7 +172,7 @@ def _name_at(text: str, i: int) -> str:
     if any(rest.startswith(w) for w in _AFTER_NAME) or _ROLE_RE.match(rest):
         name = text[i : i + short]
     # a common word starting at the third character ends the name before it (吴楷上岗了)
-    elif (_tok().FREQ.get(rest[:2]) or 0) >= 200 and not any(rest[1:].startswith(w) for w in _AFTER_NAME):
+    elif (jieba_tokenizer().FREQ.get(rest[:2]) or 0) >= 200 and not any(rest[1:].startswith(w) for w in _AFTER_NAME):
         name = text[i : i + short]
     else:
         name = text[i : i + short + 1]

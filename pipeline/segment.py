@@ -46,7 +46,7 @@ def fold_width(text: str) -> str:
     return text.translate(_WIDTH_TABLE)
 
 
-_tokenizer = None
+_tokenizer = None  # jieba with the whole dictionary in memory
 _lock = threading.Lock()
 
 
@@ -56,16 +56,21 @@ def _jieba():
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                import logging
-
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tok = jieba.Tokenizer()
-                with resources.files(__package__).joinpath("data", USER_DICT).open(encoding="utf-8") as f:
-                    tok.load_userdict(f)
-                _tokenizer = tok
+                _tokenizer = _load_full_tokenizer()
+                _save_dictionary_file(_tokenizer, _dictionary_file())
     return _tokenizer
+
+
+def _load_full_tokenizer():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    with resources.files(__package__).joinpath("data", USER_DICT).open(encoding="utf-8") as f:
+        tok.load_userdict(f)
+    return tok
 
 
 def add_words(words: list[str], freq: int = 20000) -> None:
@@ -73,6 +78,134 @@ def add_words(words: list[str], freq: int = 20000) -> None:
     tok = _jieba()
     for w in words:
         tok.add_word(w, freq)
+
+
+# ------------------------------------------------------------------ short texts, fast start
+#
+# jieba unpickles its whole prefix dictionary (≈ 600k entries) before the first word: ≈ 1 s,
+# most of a cold one-query CLI call. The same dictionary is also kept as a SQLite file (written
+# once, beside jieba's own cache), from which a process segmenting only a little text (a query)
+# reads just the entries it asks for. Results are identical: the same words, frequencies and
+# total. Past LAZY_CHAR_BUDGET characters the process loads the whole dictionary as before.
+
+LAZY_CHAR_BUDGET = 2000
+_DICTIONARY_FORMAT = 1
+_lazy_tokenizer = None
+_lazy_chars = 0
+
+
+class DictionaryOnDisk:
+    """jieba's ``FREQ`` mapping (word or word prefix → frequency) read entry by entry from SQLite.
+
+    Only what jieba's Tokenizer uses is provided: ``in``, ``[]``, ``get`` and assignment
+    (``add_word`` writes into a per-process overlay; the file is never changed).
+    """
+
+    def __init__(self, path: str) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._known: dict[str, int | None] = {}  # looked-up entries, and words added in this process
+        self._db_lock = threading.Lock()
+        self.total = int(self._db.execute("SELECT value FROM meta WHERE key = 'total'").fetchone()[0])
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        try:
+            freq = self._known[word]
+        except KeyError:
+            with self._db_lock:
+                row = self._db.execute("SELECT freq FROM words WHERE word = ?", (word,)).fetchone()
+            freq = self._known[word] = row[0] if row else None
+        return default if freq is None else freq
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        freq = self.get(word)
+        if freq is None:
+            raise KeyError(word)
+        return freq
+
+    def __setitem__(self, word: str, freq: int) -> None:
+        self._known[word] = freq
+
+
+def _dictionary_file() -> str:
+    """Where the SQLite copy of the current dictionary lives; its name changes with any input."""
+    import hashlib
+    import os
+    import tempfile
+
+    import jieba
+
+    main = os.stat(os.path.join(os.path.dirname(jieba.__file__), jieba.DEFAULT_DICT_NAME))
+    h = hashlib.sha1(f"{_DICTIONARY_FORMAT} {jieba.__version__} {main.st_size} {main.st_mtime_ns}".encode())
+    h.update(resources.files(__package__).joinpath("data", USER_DICT).read_bytes())
+    return os.path.join(tempfile.gettempdir(), f"unionkb-jieba-{h.hexdigest()[:16]}.sqlite")
+
+
+def _save_dictionary_file(tok, path: str) -> None:
+    """Write ``tok``'s dictionary to ``path`` (once per machine; atomic; skipped when /tmp is unwritable)."""
+    import os
+    import sqlite3
+    import tempfile
+
+    if os.path.exists(path):
+        return
+    fd, tmp = tempfile.mkstemp(prefix=".unionkb-jieba-", suffix=".sqlite", dir=os.path.dirname(path))
+    os.close(fd)
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.executemany("INSERT INTO words VALUES (?, ?)", tok.FREQ.items())
+            db.execute("INSERT INTO meta VALUES ('total', ?)", (str(tok.total),))
+            db.commit()
+        finally:
+            db.close()
+        os.chmod(tmp, 0o644)  # readable by every user's processes, like the dictionary it copies
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error):
+        pass  # a cache only: without it every process loads the whole dictionary
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _tokenizer_for(n_chars: int):
+    """The whole-dictionary tokenizer, or, while this process has segmented little text and the
+    SQLite copy exists, one reading that copy."""
+    global _lazy_tokenizer, _lazy_chars
+    if _tokenizer is not None:
+        return _tokenizer
+    with _lock:
+        if _tokenizer is None and _lazy_chars + n_chars <= LAZY_CHAR_BUDGET:
+            if _lazy_tokenizer is None:
+                _lazy_tokenizer = _open_lazy_tokenizer(_dictionary_file())
+            if _lazy_tokenizer is not None:
+                _lazy_chars += n_chars
+                return _lazy_tokenizer
+    return _jieba()
+
+
+def _open_lazy_tokenizer(path: str):
+    """A jieba Tokenizer over the SQLite copy at ``path``, or None when there is none (yet)."""
+    import os
+    import sqlite3
+
+    if not os.path.exists(path):
+        return None
+    import jieba
+
+    try:
+        freq = DictionaryOnDisk(path)
+    except (sqlite3.Error, TypeError, ValueError):
+        return None
+    tok = jieba.Tokenizer()
+    tok.FREQ, tok.total, tok.initialized = freq, freq.total, True
+    return tok
 
 
 def _pieces(text: str):
@@ -109,7 +242,7 @@ def segment(text: str, subwords: bool = True) -> list[Token]:
     character for one), so 馬背送學 and 马背送学 give the same words at the same offsets.
     """
     folded = to_simplified(fold_width(text)).lower()
-    tok = _jieba()
+    tok = _tokenizer_for(len(folded))
     tokens: list[Token] = []
     pos = 0
     for a, b, is_num in _pieces(folded):

@@ -31,9 +31,9 @@ class EmbeddingModels:
     _loaded: dict = field(default_factory=dict)
 
     def encoder(self, name: str):
-        """'e5-small' or 'static' (an index.semantic.models.Encoder), loaded once per session."""
+        """'e5-small' or 'static' (an index.semantic.encoding.Encoder), loaded once per session."""
         if name not in self._loaded:
-            from index.semantic.models import load_model
+            from index.semantic.encoding import load_model
 
             self._loaded[name] = load_model(name, self.cache_dir)
         return self._loaded[name]
@@ -49,7 +49,8 @@ class EmbeddingModels:
 
 @pytest.fixture(scope="session")
 def embedding_models() -> EmbeddingModels:
-    from index.semantic.models import build_e5_small, build_static, default_cache_dir
+    from index.semantic.building import build_e5_small, default_cache_dir
+    from index.semantic.distilling import build_static
 
     cache = default_cache_dir()
     say = lambda msg: print(f"[embedding_models] {msg}")  # noqa: E731 -- shown with pytest -s

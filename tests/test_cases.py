@@ -183,6 +183,17 @@ def test_a_person_with_an_organisations_title_is_not_the_organisation_acting():
     assert not evidence_of(a)
 
 
+def test_a_places_total_is_no_union_acting_and_a_citys_bureau_is_the_citys():
+    total = Article(
+        title="溧水重点项目集中开工", body="南京溧水区总投资482亿元，启动“项目攻坚年”行动，帮助企业复工复产。"
+    )
+    assert not evidence_of(total)
+    assault = Article(title="贵州总攻深度贫困", body="贵州总攻深度贫困，开展“百日攻坚”行动，帮助贫困群众脱贫。")
+    assert not evidence_of(assault)
+    bureau = Article(title="荆州警方护航复工", body="荆州市公安局推出“警企直通车”服务，帮助企业复工复产。")
+    assert [(e.org, e.region, e.program) for e in evidence_of(bureau)] == [("荆州市公安局", "4210", "警企直通车")]
+
+
 def test_a_program_given_as_a_goal_is_not_run_by_the_subject():
     a = Article(
         title="江苏工会建功新时代",

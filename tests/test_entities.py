@@ -274,6 +274,48 @@ def test_union_abbreviations_resolve_to_the_places_union():
     assert qianguo and qianguo[0].value == "前郭尔罗斯蒙古族自治县总工会" and qianguo[0].attrs["region"] == "220721"
 
 
+def _orgs(body: str, title: str = "") -> list[Mention]:
+    return [m for m in extract_entities(Article(title=title, body=body)) if m.type == "org"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "南京溧水区总投资482亿元的56个重点项目集中开工。",  # the district's total investment
+        "据统计，高新区总投资120亿元的机器人项目已经投产。",  # a bare 区总 with no place before it
+        "决战脱贫攻坚，贵州总攻深度贫困堡垒。",  # 贵州 makes its final assault
+        "通报显示，广州总排查河湖问题1200多个。",
+        "衡阳市总人口和城区人口均排在全省前列。",
+        "整修后的园区总面积188亩，分为三个区域。",
+    ],
+)
+def test_a_places_total_is_not_its_union(text):
+    assert [m.value for m in _orgs(text) if m.attrs["kind"] != "gov"] == []
+
+
+def test_union_abbreviation_still_read_before_a_verb():
+    assert [(m.text, m.value) for m in _orgs("靖西市总投入资金300万元，区总攻坚克难为农民工讨薪。")] == [
+        ("靖西市总", "靖西市总工会"),
+        ("区总", "区总工会"),
+    ]
+
+
+def test_a_bureau_after_its_city_is_the_citys_not_a_county_named_like_it():
+    mentions = extract_entities(Article(title="", body="荆州市公安局联合市总工会开展送温暖活动。"))
+    assert [(m.type, m.text, m.value) for m in mentions if m.type in ("region", "org")] == [
+        ("org", "荆州市公安局", "荆州市公安局"),
+        ("region", "荆州市", "4210"),
+        ("org", "市总工会", "荆州市总工会"),
+    ]
+    assert {m.attrs["region"] for m in mentions if m.type == "org"} == {"4210"}
+    # the county itself is still found, written out or right after its city
+    county = extract_entities(Article(title="", body="湖北省荆州市公安县公安局交警大队埠河中队开展巡逻。"))
+    assert [(m.value, m.attrs.get("region")) for m in county if m.type in ("region", "org")] == [
+        ("公安县公安局", "421022"),
+        ("421022", None),
+    ]
+
+
 def test_industry_and_town_unions():
     anhui = {m.value: m.attrs["kind"] for m in of_type("anhui_open_day", "org")}
     assert anhui.get("快递行业工会联合会") == "industry_union"
@@ -370,7 +412,7 @@ def test_statistical_people_are_opt_in():
 
 
 def test_ner_spans_keep_a_province_apart_from_the_organisation_after_it():
-    from pipeline.entities import ner_spans
+    from benchmarks.ner import ner_spans
 
     text = "今年3月6日，江苏省宿迁市中级人民法院以受贿罪判处原宿迁市副市长。"
     spans = {(text[s:e], label) for s, e, label in ner_spans(text, statistical=False)}
@@ -378,7 +420,7 @@ def test_ner_spans_keep_a_province_apart_from_the_organisation_after_it():
 
 
 def test_ner_spans_fix_lac_slips():
-    from pipeline.entities import ner_spans
+    from benchmarks.ner import ner_spans
 
     text = "为了照顾这五个孩子，王大娘十多年来没睡过一个安稳觉。"
     assert ("王", "PER") in {(text[s:e], label) for s, e, label in ner_spans(text)}

@@ -109,6 +109,35 @@ def test_leads_first_embed_then_the_rest_and_partial_coverage_mixes_with_static(
     assert any("骑手" in r["title"] or "驿站" in r["title"] for r in hits)
 
 
+def test_best_model_is_the_one_covering_the_archive_counted_without_the_vector_files(tmp_path, embedding_models):
+    from index.archive import Archive, ArchiveError
+    from index.semantic.vectors import embed_missing
+
+    d = tmp_path / "best"
+    cli_ok(d, "ingest", CORPUS)  # static vectors come with the ingest
+    n = len(j(d, "list"))
+    with Archive.open(d) as ar:
+        assert ar.vector_models() == ["static"] and ar.best_model() == "static"
+        ar.model_cache = embedding_models.cache_dir
+        index = ar.vectors("e5-small-int8", create=True)
+        embed_missing(list(ar.store.iter_articles())[: n // 2], index, ar.encoder("e5-small-int8"))
+        assert ar.best_model() == "static"  # e5 covers half: the static model covers more
+    with Archive.open(d) as ar:  # a fresh reader counts from meta.json
+        assert ar.best_model() == "static" and ar.stats()["vectors"] == {"static": n, "e5-small-int8": n // 2}
+    cli_ok(d, "embed", "--model", "e5-small-int8")
+    with Archive.open(d) as ar:
+        assert ar.best_model() == "e5-small-int8"
+    # choosing reads no vector matrix: with every matrix gone the answer stands,
+    # while opening an index does need its matrix
+    for matrix in (d / "vectors").rglob("vectors.*.npy"):
+        matrix.unlink()
+    with Archive.open(d) as ar:
+        assert ar.best_model() == "e5-small-int8"
+        assert ar.stats()["vectors"] == {"static": n, "e5-small-int8": n}
+        with pytest.raises(ArchiveError, match="vector files missing"):
+            ar.vectors("static")
+
+
 def test_an_archive_with_old_e5_vectors_keeps_working_and_embed_migrates_it(tmp_path, embedding_models):
     d = tmp_path / "old"
     cli_ok(d, "ingest", CORPUS)

@@ -140,6 +140,18 @@ def test_a_model_change_starts_the_index_empty(tmp_path):
     assert VectorIndex(tmp_path, "toy", 3).model_changed
 
 
+def test_saved_count_reads_meta_json_and_agrees_with_what_the_index_would_load(tmp_path):
+    assert VectorIndex.saved_count(tmp_path / "none", "toy", 3) is None
+    ix = _small_index(tmp_path)
+    ix.add("empty", [], np.zeros((0, 3), np.float32))  # an article without text counts as present
+    ix.save()
+    assert VectorIndex.saved_count(tmp_path, "toy", 3) == VectorIndex(tmp_path, "toy", 3).count() == ix.count()
+    # files of another model or dimension: opened as this model the index starts empty
+    assert VectorIndex.saved_count(tmp_path, "another-model", 3) is None
+    assert VectorIndex.saved_count(tmp_path, "toy", 4) is None
+    assert VectorIndex.saved_count(tmp_path) == ix.count()  # no model named: whatever is saved there
+
+
 def test_a_save_killed_midway_leaves_the_previous_generation(tmp_path, monkeypatch):
     ix = _small_index(tmp_path)
     ix.save()

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.durability import CHECKPOINT_SECONDS, crash_point, writing_to
-from index.semantic.models import limit_blas_threads
+from index.semantic.encoding import limit_blas_threads
 
 PASSAGE_MAX_CHARS = 500
 PASSAGE_MIN_CHARS = 300  # a passage shorter than this takes in the next paragraph if it fits
@@ -45,6 +45,11 @@ _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<
 
 class VectorIndexError(RuntimeError):
     """The vector files are unreadable or do not fit the model."""
+
+
+def _meta_fits(meta: dict, model_name: str, dim: int) -> bool:
+    """Whether meta.json describes vectors of this model and dimension in a format read here."""
+    return meta.get("model") == model_name and int(meta.get("dim", -1)) == dim and meta.get("format") in (1, 2)
 
 
 # --------------------------------------------------------------------------- passages
@@ -166,7 +171,7 @@ class VectorIndex:
         except (OSError, ValueError) as e:
             raise VectorIndexError(f"{meta_path}: unreadable ({e})") from None
         fmt = meta.get("format")
-        if meta.get("model") != self.model_name or int(meta.get("dim", -1)) != self.dim or fmt not in (1, 2):
+        if not _meta_fits(meta, self.model_name, self.dim):
             # Vectors of another model are useless here: start empty, rebuild from the store.
             self.model_changed = True
             self._gen = int(meta.get("generation", 0))
@@ -316,10 +321,15 @@ class VectorIndex:
         return None
 
     @staticmethod
-    def saved_count(dir: Path) -> int | None:
-        """Articles in the index saved at ``dir``, from meta.json alone (None: no index there)."""
+    def saved_count(dir: Path, model_name: str | None = None, dim: int | None = None) -> int | None:
+        """Articles in the index saved at ``dir``, from meta.json alone (None: no index there).
+        Given ``model_name`` and ``dim``, also None when the files are not that model's vectors
+        (opened as that model, the index would start empty)."""
         try:
-            return int(json.loads((Path(dir) / META_FILE).read_text(encoding="utf-8"))["articles"])
+            meta = json.loads((Path(dir) / META_FILE).read_text(encoding="utf-8"))
+            if model_name is not None and dim is not None and not _meta_fits(meta, model_name, dim):
+                return None
+            return int(meta["articles"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

@@ -93,6 +93,9 @@ class LiveArchive:
 
     def warm(self) -> None:
         """Load the models and dictionaries a first query would otherwise wait for."""
+        from pipeline.segment import jieba_tokenizer
+
+        jieba_tokenizer()  # a server segments many queries: the whole dictionary now, not mid-request
         with self.use() as archive:
             model = archive.best_model()
             if model:
