@@ -728,12 +728,9 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
                  3  the site is unreachable (checked before anything is fetched)
     """
     from datetime import date as _date
-    from urllib.parse import urlparse
 
-    from crawler import settings as crawl_settings
-    from crawler.run import EXIT_FAILED, EXIT_UNREACHABLE, SiteUnreachable
-    from crawler.run import crawl as run_crawl
-    from pipeline.html import parse_fetched_page
+    from crawler.items import EXIT_UNREACHABLE
+    from unionkb.crawl import SiteUnreachable, crawl_into
 
     start = _date.fromisoformat(_iso_date(date_from, "--from"))
     end = _date.fromisoformat(_iso_date(date_to, "--to"))
@@ -741,9 +738,6 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
         raise click.BadParameter("must not be before --from", param_hint="--to")
     if paper and system != "founder":
         raise click.BadParameter(f"only for founder ({system} has one paper)", param_hint="--paper")
-    overrides = None
-    if base_url and urlparse(base_url).hostname in ("127.0.0.1", "localhost", "::1"):
-        overrides = dict(crawl_settings.LOCAL_SERVER_OVERRIDES)  # our own test server: no throttling
     archive = open_archive(ctx, create=True, write=True, wait=not no_wait)
     bar = progress_bar(f"crawl {system}", unit=" page", quiet=as_json)
 
@@ -754,56 +748,38 @@ def crawl(ctx, system, date_from, date_to, paper, base_url, redis_url, jobdir, a
         )
         bar.update(0)
 
-    unreachable = ""
-    with archive, archive.session(checkpoint=200) as session:
-
-        def on_page(fp):
-            session.add(parse_fetched_page(fp.body, fp.url, fp.encoding, fp.date, fp.page, fp.source))
-
-        try:
-            stats = run_crawl(
-                system,
-                start,
-                end,
-                on_page,
-                base_url=base_url,
-                known_url=archive.has_url,
-                jobdir=jobdir,
-                redis_url=redis_url,
-                settings=overrides,
-                progress=on_progress,
-                paper=paper,
-            )
-        except ValueError as e:
-            raise click.ClickException(str(e)) from None
-        except SiteUnreachable as e:
-            unreachable = str(e)
-        finally:
-            bar.close()
-    if unreachable:
-        click.echo(f"crawl: {unreachable}", err=True)
+    try:
+        with archive:
+            try:
+                run = crawl_into(
+                    archive,
+                    system,
+                    start,
+                    end,
+                    paper=paper,
+                    base_url=base_url,
+                    redis_url=redis_url,
+                    jobdir=jobdir,
+                    progress=on_progress,
+                )
+            finally:
+                bar.close()
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    except SiteUnreachable as e:
+        click.echo(f"crawl: {e}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
-    report = session.report
     if as_json:
-        _echo_json(
-            {
-                **stats.as_dict(),
-                "articles": report.articles,
-                "added": report.added,
-                "duplicates": report.duplicates,
-                "skipped": [{"file": p.origin, "reason": p.reason} for p in report.problems],
-            }
-        )
+        _echo_json(run.to_dict())
     else:
-        click.echo(stats.summary())
-        click.echo(report.summary())
-        for p in report.problems:
+        click.echo(run.stats.summary())
+        click.echo(run.report.summary())
+        for p in run.report.problems:
             click.echo(f"  skipped {p.origin}: {p.reason}")
-    failures = stats.failures()
-    for line in failures:
+    for line in run.failures():
         click.echo(f"crawl: {line}", err=True)
-    if failures:
-        ctx.exit(EXIT_FAILED)
+    if run.exit_code:
+        ctx.exit(run.exit_code)
 
 
 @cli.command()

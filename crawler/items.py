@@ -28,6 +28,10 @@ class FetchedPage:
     source: str  # outlet, e.g. 工人日报
 
 
+# How a crawl ends, for a scheduler: every day fetched or without an issue; a day that should
+# have articles got none; bad arguments; a site host unreachable before anything was fetched.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
 # What a day's verdict can be. Only "failed" makes a crawl end non-zero.
 DAY_OK = "ok"  # article pages fetched, or all of them already stored
 DAY_NO_ISSUE = "no_issue"  # the site says there was no paper that day
@@ -140,6 +144,10 @@ class CrawlStats:
         if self.problem:
             lines.append(self.problem)
         return lines
+
+    def exit_code(self) -> int:
+        """EXIT_FAILED when failures() names anything, else EXIT_OK."""
+        return EXIT_FAILED if self.failures() else EXIT_OK
 
     def summary(self) -> str:
         """One line for a CLI: pages, articles, skipped, errors by reason."""

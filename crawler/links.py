@@ -1,5 +1,5 @@
-"""Dates and links shared by the spiders: which days to ask for, what an e-paper URL says
-(layout or article, issue date, page), and which links on a page to follow.
+"""Dates and links shared by the spiders: which days to ask for, which pages a grrb day
+index lists, and which links on a page to follow (what an e-paper URL says is epaper.urls).
 
 Pure functions over strings and dates, except `follow_links`, which reads a Scrapy response.
 """
@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Response
+
+from epaper.urls import PageRef, normalize_page
 
 
 def parse_day(value: str | date, what: str = "date") -> date:
@@ -38,14 +40,6 @@ def months_between(start: date, end: date) -> list[tuple[int, int]]:
         if not months or months[-1] != (day.year, day.month):
             months.append((day.year, day.month))
     return months
-
-
-def iso_day(y: str | int, m: str | int, d: str | int) -> str | None:
-    """'YYYY-MM-DD' when y-m-d is a real day, else None (URLs can carry nonsense)."""
-    try:
-        return date(int(y), int(m), int(d)).isoformat()
-    except ValueError:
-        return None
 
 
 def join_url(base: str, path: str) -> str:
@@ -113,78 +107,8 @@ class LinkScope:
         return None, "offsite"
 
 
-@dataclass(frozen=True)
-class PageRef:
-    """What an e-paper URL says about the page behind it."""
-
-    kind: str  # "layout" | "article"
-    date: str | None  # ISO issue date; None when the URL carries none (陕西工人报 xpaper)
-    page: str | None  # 版次 when the URL carries it, two digits ("02")
-
-
-_GRRB = re.compile(
-    r"/papers/grrb/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<page>\d{1,3})/"
-    r"(?:page|news-(?P<seq>\d+))\.html?$"
-)
-_LEGACY = re.compile(
-    r"/sites/media/(?P<paper>[A-Za-z]+)/(?P<y>\d{4})_(?P<m>\d{2})/(?P<d>\d{2})/"
-    r"GR(?P<page>\d{2})(?P<seq>\d{2})\.htm$",
-    re.IGNORECASE,
-)
-# Founder systems: dated layout pages node_N.htm and articles content_N.htm (劳动午报,
-# 浙江工人日报) or a bare number N.html (陕西工人报, also under /m/ for phones).
-_FOUNDER_DATED = re.compile(
-    r"/(?P<y>\d{4})-(?P<m>\d{2})/(?P<d>\d{2})/"
-    r"(?:node_(?P<node>\d+)|content_(?P<content>\d+)|(?P<number>\d{3,9}))\.html?$"
-)
-# 陕西工人报's newer system: /xpaper/news/{issue}/{page}/{article}-{part}.shtml, undated.
-_XPAPER = re.compile(r"/xpaper/news/\d+/\d+/\d+-\d+\.shtml$")
-# 第03版, 第3版, 00003版 (浙江工人日报 prints five digits), 第8835期:第02版 → the 版 number.
-_PAGE_LABEL = re.compile(r"(?:第\s*(\d{1,3})\s*版|(?<![\d期])(\d{1,5})\s*版)")
+# The grrb day index names pages by number, layout URL or PDF (…/grrb2016012202.pdf).
 _PAGE_IN_JSON = re.compile(r"/(\d{1,3})/page\.html?$|grrb\d{8}(\d{2,3})\.pdf$")
-
-
-def _two_digits(page: str) -> str:
-    return str(int(page)).zfill(2)
-
-
-def grrb_ref(url: str) -> PageRef | None:
-    """…/papers/grrb/2016/01/22/2/page.html (layout) or …/2/news-5.html (article); the page
-    number is unpadded on the real site, padded on some copies: both are read."""
-    m = _GRRB.search(urlsplit(url).path)
-    if not m or not (day := iso_day(m["y"], m["m"], m["d"])):
-        return None
-    return PageRef("article" if m["seq"] else "layout", day, _two_digits(m["page"]))
-
-
-def legacy_ref(url: str) -> PageRef | None:
-    """…/sites/media/grrb/2013_12/06/GR0100.htm (layout: sequence 00) or GR0103.htm."""
-    m = _LEGACY.search(urlsplit(url).path)
-    if not m or not (day := iso_day(m["y"], m["m"], m["d"])):
-        return None
-    return PageRef("layout" if m["seq"] == "00" else "article", day, m["page"])
-
-
-def founder_ref(url: str) -> PageRef | None:
-    """…/content/2014-09/25/node_2.htm (layout), content_261.htm, 347565.html or
-    /xpaper/news/624/3054/26593-1.shtml (articles). Founder URLs carry no page number:
-    the layout page's labels (第03版, 00003版) supply it."""
-    path = urlsplit(url).path
-    if _XPAPER.search(path):
-        return PageRef("article", None, None)
-    m = _FOUNDER_DATED.search(path)
-    if not m or not (day := iso_day(m["y"], m["m"], m["d"])):
-        return None
-    return PageRef("layout" if m["node"] else "article", day, None)
-
-
-def page_label(text: str) -> str | None:
-    """'03' from '第03版：工会' / '第3版' / '00003版:职业·教育' / '第8835期:第02版 综合'."""
-    m = _PAGE_LABEL.search(text or "")
-    if not m:
-        return None
-    number = m.group(1) or m.group(2)
-    return _two_digits(number) if int(number) > 0 else None
 
 
 @dataclass(frozen=True)
@@ -205,11 +129,11 @@ def day_index_pages(data: object) -> list[IndexedPage]:
         if isinstance(value, bool):
             return None
         if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-            return _two_digits(str(value).strip()) if int(value) > 0 else None
+            return normalize_page(str(value).strip()) if int(value) > 0 else None
         if isinstance(value, str):
             m = _PAGE_IN_JSON.search(value.strip())
             if m:
-                return _two_digits(m.group(1) or m.group(2))
+                return normalize_page(m.group(1) or m.group(2))
         return None
 
     def layout_url(value: object) -> str | None:

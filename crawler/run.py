@@ -24,20 +24,21 @@ every day was fetched or had no issue, 1 when a day that should have articles go
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings
 
 from crawler import settings as default_settings
-from crawler.items import CrawlStats, FetchedPage
+from crawler.items import EXIT_OK, EXIT_UNREACHABLE, CrawlStats, FetchedPage
 from crawler.links import parse_day
 from crawler.presets import founder_preset
 from crawler.spiders.base import EpaperSpider, never_known
@@ -46,6 +47,8 @@ from crawler.spiders.grrb import GrrbSpider
 from crawler.spiders.grrb_legacy import GrrbLegacySpider
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 SYSTEMS: dict[str, type[EpaperSpider]] = {
@@ -93,9 +96,6 @@ class SiteUnreachable(Exception):
     """A site host did not accept a connection before the crawl started; str() is one line."""
 
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-
-
 def _check_args(system: str, start: date, end: date, paper: str | None = None) -> tuple[type[EpaperSpider], date, date]:
     if system not in SYSTEMS:
         raise ValueError(f"system: unknown {system!r}; choose one of {', '.join(SYSTEMS)}")
@@ -123,7 +123,24 @@ async def crawl_async(
     progress: Callable[[CrawlStats], None] | None = None,
     paper: str | None = None,
 ) -> CrawlStats:
-    """crawl() for callers already inside an asyncio event loop."""
+    """Crawl `system` ("grrb" | "grrb-legacy" | "founder") for issues start..end inclusive,
+    calling on_page(FetchedPage) for every article page fetched; returns the counts, with
+    a verdict per day (stats.days) and stats.failures() naming what a scheduler must hear.
+
+    paper: founder preset (crawler.presets: ldwb, zjgrrb, sxgrb; default ldwb), or the
+      legacy host's paper code (grrb, jlgrb, lnzgb …).
+    base_url: a mirror or test server for the whole system (for grrb also the JSON index);
+      it overrides the preset's site.
+    known_url(url) → True: that article page is already stored and is never requested.
+    jobdir: Scrapy JOBDIR; an interrupted crawl resumes where it stopped.
+    redis_url: scrapy-redis scheduler + duplicate filter shared by every process given the
+      same URL, system and dates; on_page runs in whichever process fetched the page.
+    settings: Scrapy setting overrides (crawler.settings.LOCAL_SERVER_OVERRIDES for a local server).
+    progress(stats): called as responses, articles and errors come in.
+    Raises ValueError (one line, naming the argument) for bad arguments, and
+    SiteUnreachable (one line) when a site host refuses connections before anything is fetched.
+    crawl() is the same for callers outside an event loop (each call is one asyncio.run()).
+    """
     spidercls, start, end = _check_args(system, start, end, paper)
     runner = AsyncCrawlerRunner(build_settings(start, end, jobdir=jobdir, redis_url=redis_url, overrides=settings))
     stats = CrawlStats(system=system)
@@ -167,58 +184,22 @@ async def crawl_async(
     return stats
 
 
-def crawl(
-    system: str,
-    start: date,
-    end: date,
-    on_page: Callable[[FetchedPage], None],
-    *,
-    base_url: str | None = None,
-    known_url: Callable[[str], bool] = never_known,
-    jobdir: Path | None = None,
-    redis_url: str | None = None,
-    settings: dict | None = None,
-    progress: Callable[[CrawlStats], None] | None = None,
-    paper: str | None = None,
-) -> CrawlStats:
-    """Crawl `system` ("grrb" | "grrb-legacy" | "founder") for issues start..end inclusive,
-    calling on_page(FetchedPage) for every article page fetched; returns the counts, with
-    a verdict per day (stats.days) and stats.failures() naming what a scheduler must hear.
+def _run_outside_event_loop(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The coroutine function `fn` as a plain one: each call is one asyncio.run()."""
 
-    paper: founder preset (crawler.presets: ldwb, zjgrrb, sxgrb; default ldwb), or the
-      legacy host's paper code (grrb, jlgrb, lnzgb …).
-    base_url: a mirror or test server for the whole system (for grrb also the JSON index);
-      it overrides the preset's site.
-    known_url(url) → True: that article page is already stored and is never requested.
-    jobdir: Scrapy JOBDIR; an interrupted crawl resumes where it stopped.
-    redis_url: scrapy-redis scheduler + duplicate filter shared by every process given the
-      same URL, system and dates; on_page runs in whichever process fetched the page.
-    settings: Scrapy setting overrides (crawler.settings.LOCAL_SERVER_OVERRIDES for a local server).
-    progress(stats): called as responses, articles and errors come in.
-    Raises ValueError (one line, naming the argument) for bad arguments, and
-    SiteUnreachable (one line) when a site host refuses connections before anything is fetched.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(fn(*args, **kwargs))
         raise RuntimeError("crawl() cannot run inside a running event loop; await crawl_async() instead")
-    return asyncio.run(
-        crawl_async(
-            system,
-            start,
-            end,
-            on_page,
-            base_url=base_url,
-            known_url=known_url,
-            jobdir=jobdir,
-            redis_url=redis_url,
-            settings=settings,
-            progress=progress,
-            paper=paper,
-        )
-    )
+
+    return run
+
+
+crawl = _run_outside_event_loop(crawl_async)
+crawl.__name__ = crawl.__qualname__ = "crawl"
 
 
 # ------------------------------------------------------------------------- command line
@@ -290,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(stats.summary(), err=True)
         for line in stats.failures():
             click.echo(f"crawl: {line}", err=True)
-        return EXIT_FAILED if stats.failures() else EXIT_OK
+        return stats.exit_code()
 
     try:
         code = command.main(args=argv, prog_name="python -m crawler.run", standalone_mode=False)

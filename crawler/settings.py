@@ -6,6 +6,8 @@ crawler.run.crawl() starts from it too and layers the caller's overrides on top.
 
 from __future__ import annotations
 
+from epaper import urls as _epaper_urls
+
 BOT_NAME = "unionkb"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -18,7 +20,7 @@ GRRB_API_URL = "http://i.workercn.cn"  # {api}/paper/grrb/index.json, …/YYYY/M
 GRRB_SOURCE = "工人日报"
 GRRB_LEGACY_BASE_URL = "http://media.workercn.cn"  # {base}/sites/media/{paper}/YYYY_MM/DD/GR0100.htm
 GRRB_LEGACY_PAPER = "grrb"  # the legacy host also carries other union papers (jlgrb, lnzgb, …)
-GRRB_LEGACY_SOURCES = {"grrb": "工人日报"}  # paper code → outlet name; unknown codes keep the code
+GRRB_LEGACY_SOURCES = dict(_epaper_urls.PAPER_NAMES)  # paper code → outlet name; unknown codes keep the code
 GRRB_HOSTS = ["www.workercn.cn", "workercn.cn"]  # links to these are the paper's own
 GRRB_LEGACY_HOSTS = ["media.workercn.cn"]
 # Founder-system papers are presets (crawler.presets: ldwb, zjgrrb, sxgrb), chosen with

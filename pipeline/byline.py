@@ -24,16 +24,24 @@ _ROLE = r"(?:本报|特约|见习|实习)?(?:记者|通讯员)"
 _PHOTO = r"(?:摄影报道|摄影|文\s*/\s*图|图\s*/\s*文|文摄|摄)"
 _AGENCY = r"(?:视觉中国|新华社(?:发)?|人民视觉|中新社|IC\s*photo|东方IC)"
 
-_TOKEN = re.compile(rf"(?P<role>{_ROLE})|(?P<photo>{_PHOTO})|(?P<name>(?:(?!{_ROLE}|{_PHOTO})[{HAN}·])+)")
+_COMPILED = "整理"  # 本报记者 王永战整理: the reporter compiled the piece
+_TOKEN = re.compile(
+    rf"(?P<role>{_ROLE})|(?P<photo>{_PHOTO})|(?P<compiled>{_COMPILED})"
+    rf"|(?P<name>(?:(?!{_ROLE}|{_PHOTO}|{_COMPILED})[{HAN}·])+)"
+)
 _DISPATCH = re.compile(
     rf"^\**\s*(?P<lead>本报讯|[{HAN}\w]{{2,16}}?讯(?=\s|[（(]|$)|[{HAN}\w]{{2,16}}?电(?=\s*[（(]))\s*\**\s*"
     r"(?:[（(](?P<inner>[^（()）]{0,48})[）)])?\s*"
 )
 # The end of a dispatch byline whose start is lost: "莹 贾丽莉）" at a paragraph head.
 _BYLINE_TAIL = re.compile(rf"^(?P<inner>[{HAN}·\s、]{{1,20}})[）)]\s*")
+# Names, each after an optional role word, then the photo word: 本报通讯员 石玉成 摄. After a
+# role word the photo word may follow the last name directly: 新华社记者 杨宗友摄 (People's Daily).
+_CREDIT_NAMES = rf"(?:(?:{_ROLE})?\s*[{HAN}·]{{1,5}}[\s、]*){{1,6}}"
+_ROLE_LED_NAMES = rf"[{HAN}]{{0,4}}?{_ROLE}(?:\s*[{HAN}·]{{1,5}}[\s、]*){{1,6}}"
 _CREDIT_TAIL = re.compile(
-    rf"(?:^|(?<=[。！？”…\s]))\s*[（(]?(?P<credit>(?:(?:{_ROLE})?\s*[{HAN}·]{{1,5}}[\s、]*){{1,6}}"
-    rf"\s+{_PHOTO}(?:\s*[/／]\s*{_AGENCY}|\s+{_AGENCY})?)[）)]?\s*$"
+    rf"(?:^|(?<=[。！？”…\s]))\s*[（(]?(?P<credit>(?:{_CREDIT_NAMES}\s+|{_ROLE_LED_NAMES}\s*)"
+    rf"{_PHOTO}(?:\s*[/／]\s*{_AGENCY}|\s+{_AGENCY})?)[）)]?\s*$"
 )
 _AGENCY_LINE = re.compile(rf"^\s*[/／]?\s*{_AGENCY}\s*$")
 _OTHER_ROLES = ("评论员", "撰稿人", "作者")
@@ -74,6 +82,8 @@ def parse_byline(text: str) -> Byline:
     for kind, tok in _tokens(_strip_dispatch(raw)):
         if kind == "role":
             role = "记者" if tok.endswith("记者") else "通讯员"
+            continue
+        if kind == "compiled":
             continue
         if kind == "photo":
             for n in since_photo:
@@ -171,6 +181,24 @@ def split_trailing_credit(text: str) -> tuple[str, str]:
     if not head or head.endswith(("（", "(")):
         return text, ""
     return head, credit
+
+
+def find_byline_text(paragraphs: list[str] | str) -> str:
+    """The byline as an article's own text prints it, or '': a dispatch byline at its head
+    (本报讯（记者…）, 新华社北京1月31日电（记者…）), a first or last paragraph that is only a byline
+    or a photo credit (本报记者 吴铎思 本报通讯员 薛晓秋 摄), or the credit closing the last caption
+    (…热火朝天。孟德龙 摄). White space inside it is folded to single spaces (People's Daily
+    prints no-break spaces: 新华社记者\u00a0杨宗友摄)."""
+    if isinstance(paragraphs, str):
+        paragraphs = [line.strip() for line in paragraphs.split("\n") if line.strip()]
+    if not paragraphs:
+        return ""
+    found = split_leading_byline(paragraphs[0])[0]
+    if not found:
+        found = next((p for p in (paragraphs[0], paragraphs[-1]) if is_byline_line(p) or is_credit_line(p)), "")
+    if not found:
+        found = split_trailing_credit(paragraphs[-1])[1]
+    return " ".join(found.split())
 
 
 def split_leading_byline(text: str) -> tuple[str, str]:

@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from epaper.urls import PAPER_NAMES, dated_path_day, epaper_ref, normalize_page, page_label
+from pipeline.byline import find_byline_text, parse_byline
 from pipeline.dates import find_dateline, find_paper_line, parse_date
 from pipeline.decode import DecodeError, decode_bytes, sniff_meta_charset
-from pipeline.models import Article, Byline, LoadProblem
+from pipeline.models import Article, LoadProblem
 
 
 @dataclass
@@ -198,9 +200,7 @@ def _parse_founder(page: _Page) -> _Parsed:
             p.subtitle = p.subtitle or _one_line(_sibling_heading(title_el, ("h2", "h4"), before=False))
     p.byline_text = prop.get("author", "") or _one_line(page.first("founder-author"))
     p.date = parse_date(prop.get("date") or _one_line(page.first("founder-date")))
-    m = _PAGE_LABEL.search(prop.get("nodename", ""))
-    if m:
-        p.page = normalize_page(m.group(1) or m.group(2))
+    p.page = page_label(prop.get("nodename", ""))
     return p
 
 
@@ -229,16 +229,6 @@ _HOST_SOURCES = (
     ("sxworker.com", "陕西工人报"),
     ("paper.people.com.cn", "人民日报"),
 )
-_GRRB_CURRENT = re.compile(
-    r"/papers/(?P<paper>[a-z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<page>\d{1,3})/news-(?P<k>\d+)\.html?"
-)
-_GRRB_LEGACY = re.compile(
-    r"/(?P<paper>[a-z]+)/(?P<y>\d{4})_(?P<m>\d{2})/(?P<d>\d{2})/GR(?P<page>\d{2})(?P<seq>\d{2})\.htm", re.I
-)
-_DATED_PATH = re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})/(?P<d>\d{2})/")
-_PAPER_CODES = {"grrb": "工人日报"}
-# 第03版:工会 (劳动午报, 陕西工人报) or 00003版:职业·教育 (浙江工人日报 pads to five digits)
-_PAGE_LABEL = re.compile(r"第\s*(\d{1,3})\s*版|(?<!\d)(\d{5})版")
 
 
 def _fill_from_page_text(p: _Parsed, soup: BeautifulSoup) -> None:
@@ -249,103 +239,37 @@ def _fill_from_page_text(p: _Parsed, soup: BeautifulSoup) -> None:
     p.page = p.page or page
     p.source = p.source or (paper or "")
     if not p.page and p.profile == "founder":
-        m = _PAGE_LABEL.search(text[:3000])  # 第03版:工会 in the page chrome
-        if m:
-            p.page = normalize_page(m.group(1) or m.group(2))
+        p.page = page_label(text[:3000])  # 第03版:工会 in the page chrome
 
 
 def _fill_from_url(p: _Parsed, url: str | None) -> None:
+    """Issue day, page and paper from what an e-paper URL says (epaper.urls); the day of any
+    other URL with a dated directory (…/2013-04/29/…); else the outlet from the host."""
     if not url:
         return
-    parts = urlsplit(url)
-    m = _GRRB_CURRENT.search(parts.path) or _GRRB_LEGACY.search(parts.path)
-    if m:
-        p.date = p.date or parse_date(f"{m['y']}-{m['m']}-{m['d']}")
-        p.page = p.page or normalize_page(m["page"])
-        p.source = p.source or _PAPER_CODES.get(m["paper"].lower(), "")
-    else:
-        m = _DATED_PATH.search(parts.path)
-        if m:
-            p.date = p.date or parse_date(f"{m['y']}-{m['m']}-{m['d']}")
-    host = (parts.hostname or "").lower()
+    ref = epaper_ref(url)
+    p.date = p.date or parse_date((ref.date if ref else None) or dated_path_day(url))
+    p.page = p.page or (ref.page if ref else None)
+    if ref is not None and ref.paper:
+        # The URL names the paper: its host may carry several (media.workercn.cn).
+        p.source = p.source or PAPER_NAMES.get(ref.paper, "")
+        return
+    host = (urlsplit(url).hostname or "").lower()
     if not p.source:
         p.source = next((name for suffix, name in _HOST_SOURCES if host.endswith(suffix)), "")
 
 
 def _url_position(url: str | None) -> int:
-    """Order on the page from news-K.html / GRppKK.htm (K counts from 1), else 0."""
-    if not url:
-        return 0
-    path = urlsplit(url).path
-    m = _GRRB_CURRENT.search(path)
-    if m:
-        return max(int(m["k"]) - 1, 0)
-    m = _GRRB_LEGACY.search(path)
-    if m:
-        return max(int(m["seq"]) - 1, 0)
-    return 0
-
-
-def normalize_page(page: str | int | None) -> str | None:
-    """版次 as a two-digit string: 2, "2", "002" → "02"; "A3" stays; empty → None."""
-    if page is None or isinstance(page, bool):
-        return None
-    page = str(page).strip()
-    if not page:
-        return None
-    return str(int(page)).zfill(2) if page.isdigit() else page
+    """Order on the page from the URL (news-5.html, GR0205.htm → 4), else 0."""
+    ref = epaper_ref(url) if url else None
+    return ref.position if ref else 0
 
 
 # --- byline, kind, Article -------------------------------------------------------------------
 
-# 本报讯（记者康劲 通讯员崔小清） / 本报北京1月31日电 （记者杜一菲） at the head of the first paragraph
-_HEAD_BYLINE = re.compile(
-    r"^\s*(?:本报讯|本报[^\s，,。（(]{0,12}电|[^\s，,。（(]{2,8}讯)?\s*[（(](?=[^）)]*(?:记者|通讯员|实习生))[^）)]{2,60}[）)]"
-)
-# a short paragraph of its own: 本报记者 吴铎思 本报通讯员 薛晓秋 摄 / 文/ 图/
-_OWN_BYLINE = re.compile(
-    r"^(?:本报(?:特约)?记者|记者|本报通讯员|通讯员|文\s*[/／]|图\s*[/／]|实习生).{0,60}$|^.{2,60}\s摄(?:影)?$"
-)
-# a photo credit closing a caption: …干得热火朝天。孟德龙 摄
-_CREDIT_UNIT = r"(?:(?:本报(?:特约)?(?:记者|通讯员)|特约记者|记者|通讯员)\s*)?[\u4e00-\u9fff]{2,4}"
-_TAIL_CREDIT = re.compile(rf"(?<=[。！？”\s])\s*({_CREDIT_UNIT}(?:\s+{_CREDIT_UNIT}){{0,6}}\s*摄(?:影)?)$")
-
 
 def _byline_text(p: _Parsed) -> str:
     return p.byline_text or find_byline_text(p.paragraphs)
-
-
-def find_byline_text(paragraphs: list[str] | str) -> str:
-    """The byline as printed in an article's own text, or '': 本报讯（记者…） at the head,
-    a short credit paragraph (本报记者 吴铎思 本报通讯员 薛晓秋 摄), or a caption's closing credit.
-    White space inside it is normalised (People's Daily prints a no-break space before （记者…）)."""
-    return _SPACES.sub(" ", _find_byline_text(paragraphs))
-
-
-def _find_byline_text(paragraphs: list[str] | str) -> str:
-    if isinstance(paragraphs, str):
-        paragraphs = [line.strip() for line in paragraphs.split("\n") if line.strip()]
-    if not paragraphs:
-        return ""
-    m = _HEAD_BYLINE.match(paragraphs[0])
-    if m:
-        return m.group(0).strip()
-    for para in (paragraphs[0], paragraphs[-1]):
-        if len(para) <= 60 and _OWN_BYLINE.match(para):
-            return para
-    m = _TAIL_CREDIT.search(paragraphs[-1])
-    return m.group(1).strip() if m else ""
-
-
-def parse_byline_text(text: str) -> Byline:
-    """Structured byline from pipeline.byline when that module is there, else the raw text."""
-    if not text:
-        return Byline()
-    try:
-        from pipeline.byline import parse_byline  # written by the splitter stage; optional here
-    except ImportError:
-        return Byline(raw=text)
-    return parse_byline(text)
 
 
 def _to_article(p: _Parsed, origin: str, url: str | None) -> Article:
@@ -358,7 +282,7 @@ def _to_article(p: _Parsed, origin: str, url: str | None) -> Article:
         body=body,
         kicker=p.kicker if p.kicker != p.title else "",
         subtitle=p.subtitle if p.subtitle != p.title else "",
-        byline=parse_byline_text(byline_text),
+        byline=parse_byline(byline_text),
         dateline=find_dateline(body),
         kind="photo" if is_photo else "news",
         date=p.date,

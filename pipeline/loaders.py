@@ -21,9 +21,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from epaper.urls import normalize_page
+from pipeline.byline import find_byline_text, parse_byline
 from pipeline.dates import find_dateline, find_paper_line, parse_date
 from pipeline.decode import DecodeError, decode_bytes, detect_encoding, iter_decoded
-from pipeline.html import find_byline_text, normalize_page, parse_article_html, parse_byline_text
+from pipeline.html import parse_article_html
 from pipeline.models import ARTICLE_KINDS, Article, LoadProblem, Page
 
 PAGE_SUFFIXES = (".txt", ".md")
@@ -351,7 +353,7 @@ def article_from_json_line(raw: bytes | str, origin: str) -> Article | LoadProbl
         body=body,
         kicker=(rec.get("kicker") or "").strip(),
         subtitle=(rec.get("subtitle") or "").strip(),
-        byline=parse_byline_text((rec.get("byline") or "").strip() or find_byline_text(body)),
+        byline=parse_byline((rec.get("byline") or "").strip() or find_byline_text(body)),
         dateline=find_dateline(body),
         kind=kind if kind in ARTICLE_KINDS else "news",
         date=parse_date(str(rec["date"])) if rec.get("date") else None,

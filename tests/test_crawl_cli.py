@@ -2,7 +2,9 @@
 archive; Founder presets, the per-day JSON summary and the exit status."""
 
 import json
+import socket
 import unicodedata
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +13,7 @@ from index.archive import Archive
 from search_cli import cli
 from tests.fixtures.sites.make_sites import build_sites
 from tests.fixtures.sites.server import serve
+from unionkb.crawl import SiteUnreachable, crawl_into
 
 
 @pytest.fixture(scope="module")
@@ -180,12 +183,14 @@ def test_a_day_without_an_issue_is_not_an_error(tmp_path, site):
     assert [(d["day"], d["status"]) for d in days] == [("2023-04-05", "ok"), ("2023-04-06", "no_issue")]
 
 
-def test_unreachable_base_url_is_one_line_and_status_3(tmp_path):
-    import socket
-
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def test_unreachable_base_url_is_one_line_and_status_3(tmp_path):
+    port = free_port()
     r = CliRunner().invoke(
         cli,
         [
@@ -224,3 +229,22 @@ def test_paper_is_only_for_founder(tmp_path):
         ],
     )
     assert r.exit_code == 2 and "--paper" in r.stderr and "Traceback" not in r.output
+
+
+def test_crawl_into_an_archive_is_the_library_call_behind_the_command(tmp_path, site):
+    base, manifest, _hits = site
+    first, last = (date.fromisoformat(d) for d in (manifest["days"][0], manifest["days"][-1]))
+    with Archive.open(tmp_path / "idx", create=True, write=True) as archive:
+        run = crawl_into(archive, "grrb-legacy", first, last, base_url=base)
+        assert run.exit_code == 0 and run.failures() == []
+        assert run.report.added == archive.count() > 0 and run.stats.article_pages >= run.report.added
+        summary = run.to_dict()
+        assert summary["added"] == run.report.added and summary["system"] == "grrb-legacy"
+        assert [d["day"] for d in summary["days"]] == manifest["days"]
+    # an unreachable site raises once the archive has closed the crawl's session: still usable
+    with Archive.open(tmp_path / "idx", write=True) as archive:
+        with pytest.raises(SiteUnreachable, match="unreachable"):
+            crawl_into(archive, "grrb", first, first, base_url=f"http://127.0.0.1:{free_port()}")
+        again = crawl_into(archive, "grrb-legacy", first, last, base_url=base)
+        stored_urls = {sa.article.url for sa in archive.store.iter_articles()}
+        assert again.report.added == 0 and again.stats.skipped_known == len(stored_urls)

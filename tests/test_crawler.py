@@ -28,16 +28,13 @@ from crawler.links import (
     canonical_url,
     day_index_pages,
     days_between,
-    founder_ref,
-    grrb_ref,
-    legacy_ref,
     months_between,
-    page_label,
     pages_in_day_index,
     rebase,
 )
 from crawler.middlewares import backoff_delay
 from crawler.run import SiteUnreachable, crawl, main
+from epaper.urls import founder_ref, grrb_ref, legacy_ref, page_label
 from tests.fixtures.sites.make_sites import build_sites
 from tests.fixtures.sites.server import serve
 

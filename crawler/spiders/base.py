@@ -34,7 +34,8 @@ from twisted.python.failure import Failure
 
 from crawler.distributed import is_redis_scheduler
 from crawler.items import CrawlStats, FetchedPage
-from crawler.links import Link, LinkScope, PageRef, days_between, follow_links, parse_day
+from crawler.links import Link, LinkScope, days_between, follow_links, parse_day
+from epaper.urls import PageRef
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +70,13 @@ def failure_reason(failure: Failure) -> str:
 
 
 class EpaperSpider(scrapy.Spider):
-    """Base class; subclasses set name/system/base_setting/source_setting and the parsers."""
+    """Base class; subclasses set name/system/base_setting/source_setting, the link lists of
+    a layout page (page_links, article_links), ref_of and first_requests; page_number and
+    shown_page when their URLs carry no page number (Founder: the 第NN版 labels do)."""
 
     system: str = ""
+    page_links: str = ""  # CSS of a layout page's links to the issue's pages
+    article_links: str = ""  # CSS of its links to its articles (may be the same list)
     base_setting: str = ""
     source_setting: str = ""
     hosts_setting: str = ""  # the paper's public hosts (links to them are followed)
@@ -94,6 +99,7 @@ class EpaperSpider(scrapy.Spider):
         known_url: Callable[[str], bool] | None = None,
         progress: Callable[[CrawlStats], None] | None = None,
         crawl_stats: CrawlStats | None = None,
+        paper: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -104,6 +110,7 @@ class EpaperSpider(scrapy.Spider):
         if self.last_day < self.first_day:
             raise ValueError(f"{self.name}: end {self.last_day} is before start {self.first_day}")
         self.base_url_arg = base_url
+        self.paper_arg = paper  # which paper of a host that carries several (founder, grrb-legacy)
         self.on_page = on_page
         self.known_url = known_url or never_known
         self.progress = progress
@@ -149,6 +156,19 @@ class EpaperSpider(scrapy.Spider):
 
     def paper_hosts(self, settings) -> tuple[str, ...]:
         return tuple(settings.getlist(self.hosts_setting)) if self.hosts_setting else ()
+
+    def ref_of(self, url: str) -> PageRef | None:
+        """What a URL of this system says (epaper.urls); None for a URL that is not its page."""
+        raise NotImplementedError
+
+    def page_number(self, link: Link) -> str | None:
+        """The page a layout link leads to: by default what its URL says."""
+        return link.ref.page
+
+    def shown_page(self, response: Response, pages: dict[str, str | None]) -> str | None:
+        """The page a layout response shows, for its articles (`pages`: the page links it
+        gives, URL → page_number). None: each article's own URL says (the default)."""
+        return None
 
     # ---------------------------------------------------------------- start
     async def start(self):
@@ -245,6 +265,17 @@ class EpaperSpider(scrapy.Spider):
         (form, url), rest = candidates[0], candidates[1:]
         return self.page_request(url, role=role, day=day, callback=callback, url_form=form, alternatives=rest, **meta)
 
+    def listed_layout_request(
+        self, href: str, relative_to: str, day: str, page: str | None, built: list[tuple[str, str]], **meta: Any
+    ) -> Request | None:
+        """A layout page an index lists: its URL followed as given (onto a mirror when
+        crawling one) when it is one of this system's layout pages on the paper's hosts;
+        otherwise the URL built from (form, url) candidates (see built_request)."""
+        url = self.scope.resolve(href, relative_to)[0] if href else None
+        if url and (ref := self.ref_of(url)) is not None and ref.kind == "layout":
+            return self.layout_request(url, day, page)
+        return self.built_request(built, role="layout", day=day, callback=self.parse_layout, page=page, **meta)
+
     def article_request(self, link: Link, page: str | None, day: str) -> Request | None:
         """A request for an article page, or None when the store already holds it."""
         if link.url in self._requested:
@@ -265,13 +296,11 @@ class EpaperSpider(scrapy.Spider):
             priority=ARTICLE_PRIORITY,
         )
 
-    def links(
-        self, response: Response, css: str, ref_of: Callable[[str], PageRef | None], kinds: tuple[str, ...]
-    ) -> list[Link]:
+    def links(self, response: Response, css: str, kinds: tuple[str, ...]) -> list[Link]:
         return follow_links(
             response,
             css,
-            ref_of,
+            self.ref_of,
             self.scope,
             day=response.meta.get("day"),
             kinds=kinds,
@@ -279,7 +308,27 @@ class EpaperSpider(scrapy.Spider):
         )
 
     def parse_layout(self, response: Response) -> Iterator[Request]:
-        raise NotImplementedError
+        """A layout page: the issue's other pages (page_links), then this page's articles
+        (article_links), each once; a layout page linking no article is counted as an error."""
+        if not self.layout_read(response):
+            return
+        day = response.meta["day"]
+        if self.page_links == self.article_links:  # one list holds both: read it once
+            found = self.links(response, self.page_links, ("layout", "article"))
+        else:
+            found = self.links(response, self.page_links, ("layout",))
+            found += self.links(response, self.article_links, ("article",))
+        pages = {link.url: self.page_number(link) for link in found if link.ref.kind == "layout"}
+        for url, page in pages.items():
+            if request := self.layout_request(url, day, page):
+                yield request
+        articles = [link for link in found if link.ref.kind == "article"]
+        if not articles:
+            self.count_error("layout_without_articles", "no article links", response.url, day)
+        shown = self.shown_page(response, pages)
+        for link in articles:
+            if request := self.article_request(link, shown, day):
+                yield request
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         day = response.meta.get("day")

@@ -20,21 +20,20 @@ from scrapy import Request, Selector
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.links import founder_ref, join_url, months_between, page_label, parse_day
+from crawler.links import Link, join_url, months_between, parse_day
 from crawler.presets import founder_preset
 from crawler.spiders.base import EpaperSpider, failure_reason
+from epaper.urls import founder_ref, page_label
 
-LINKS = "a[href], area[href]"
 CURRENT_PAGE_LABEL = "td.px12 strong::text, strong::text, title::text"
 
 
 class FounderSpider(EpaperSpider):
     name = "founder"
     system = "founder"
-
-    def __init__(self, *args: Any, paper: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.paper_arg = paper
+    # The image map and the title list link the articles; the page list the other pages.
+    page_links = article_links = "a[href], area[href]"
+    ref_of = staticmethod(founder_ref)
 
     def configure(self, settings) -> None:
         self.preset = founder_preset(self.paper_arg or settings.get("FOUNDER_PAPER"))
@@ -81,13 +80,8 @@ class FounderSpider(EpaperSpider):
                 stats.no_issue = "not listed in period.xml"
                 continue
             stats.index = "listed"
-            front = issues[day]
-            url = self.scope.resolve(front, self.day_url(day))[0] if front else None
-            if url and (ref := founder_ref(url)) is not None and ref.kind == "layout":
-                request = self.layout_request(url, day.isoformat(), None)
-            else:
-                request = self.front_page(day)
-            if request is not None:
+            front, built = issues[day], self.front_page_candidates(day)
+            if request := self.listed_layout_request(front, self.day_url(day), day.isoformat(), None, built):
                 yield request
 
     def period_missing(self, failure: Failure) -> Iterator[Request]:
@@ -105,10 +99,17 @@ class FounderSpider(EpaperSpider):
     def days_of(self, month: str) -> list[date]:
         return [d for d in self.days() if f"{d.year:04d}-{d.month:02d}" == month]
 
+    def front_page_candidates(self, day: date) -> list[tuple[str, str]]:
+        return [(name, self.day_url(day, name)) for name in self.preset.front_pages]
+
     def front_page(self, day: date, **meta: Any) -> Request | None:
-        candidates = [(name, self.day_url(day, name)) for name in self.preset.front_pages]
         return self.built_request(
-            candidates, role="layout", day=day.isoformat(), callback=self.parse_layout, page=None, **meta
+            self.front_page_candidates(day),
+            role="layout",
+            day=day.isoformat(),
+            callback=self.parse_layout,
+            page=None,
+            **meta,
         )
 
     def month_fallback(self, month: str, index_state: str) -> Iterator[Request]:
@@ -120,24 +121,12 @@ class FounderSpider(EpaperSpider):
             if request := self.front_page(day, **meta):
                 yield request
 
-    def parse_layout(self, response: Response) -> Iterator[Request]:
-        if not self.layout_read(response):
-            return
-        day = response.meta["day"]
-        links = self.links(response, LINKS, founder_ref, ("layout", "article"))
-        pages = [link for link in links if link.ref.kind == "layout"]
-        labels = {link.url: page_label(link.text) for link in pages}
-        this_page = (
+    def page_number(self, link: Link) -> str | None:
+        return page_label(link.text)
+
+    def shown_page(self, response: Response, pages: dict[str, str | None]) -> str | None:
+        return (
             response.meta.get("page")
-            or labels.get(response.url)
+            or pages.get(response.url)
             or page_label(" ".join(response.css(CURRENT_PAGE_LABEL).getall()))
         )
-        for link in pages:
-            if request := self.layout_request(link.url, day, labels[link.url]):
-                yield request
-        articles = [link for link in links if link.ref.kind == "article"]
-        if not articles:
-            self.count_error("layout_without_articles", "no article links", response.url, day)
-        for link in articles:
-            if request := self.article_request(link, this_page, day):
-                yield request

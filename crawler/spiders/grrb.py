@@ -22,11 +22,10 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
 
-from crawler.links import day_index_pages, days_between, grrb_ref, join_url, parse_day
+from crawler.links import day_index_pages, days_between, join_url, parse_day
 from crawler.spiders.base import EpaperSpider, failure_reason
+from epaper.urls import PageRef, grrb_ref
 
-PAGE_LINKS = "div.holder ul#pageUrl li a:not(.pdf)"
-ARTICLE_LINKS = "div.holder ul#pageTitle li a"
 URL_FORMS = ("unpadded", "padded")
 
 
@@ -36,6 +35,9 @@ class GrrbSpider(EpaperSpider):
     base_setting = "GRRB_BASE_URL"
     source_setting = "GRRB_SOURCE"
     hosts_setting = "GRRB_HOSTS"
+    page_links = "div.holder ul#pageUrl li a:not(.pdf)"
+    article_links = "div.holder ul#pageTitle li a"
+    paper = "grrb"  # the current system serves it under /papers/grrb/
 
     def __init__(self, *args: Any, api_url: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -53,6 +55,10 @@ class GrrbSpider(EpaperSpider):
 
     def site_urls(self) -> list[str]:
         return [self.base_url, self.api_url]
+
+    def ref_of(self, url: str) -> PageRef | None:
+        ref = grrb_ref(url)
+        return ref if ref is not None and ref.paper == self.paper else None
 
     def layout_candidates(self, day: date | str, page: str) -> list[tuple[str, str]]:
         """(form, URL) of a layout page in the order to try: the form the site answered
@@ -135,20 +141,9 @@ class GrrbSpider(EpaperSpider):
             return
         stats.index = "listed"
         for entry in pages:
-            # A page URL in the index is followed as given (onto a mirror when crawling one);
-            # relative ones are relative to the site, not to the index host.
-            url = self.scope.resolve(entry.url, self.base_url + "/")[0] if entry.url else None
-            if url and grrb_ref(url):
-                request = self.layout_request(url, day, entry.page)
-            else:
-                request = self.built_request(
-                    self.layout_candidates(day, entry.page),
-                    role="layout",
-                    day=day,
-                    callback=self.parse_layout,
-                    page=entry.page,
-                )
-            if request is not None:
+            # Relative page URLs in the index are relative to the site, not to the index host.
+            candidates = self.layout_candidates(day, entry.page)
+            if request := self.listed_layout_request(entry.url or "", self.base_url + "/", day, entry.page, candidates):
                 yield request
 
     def day_index_missing(self, failure: Failure) -> Iterator[Request]:
@@ -163,17 +158,3 @@ class GrrbSpider(EpaperSpider):
             request = self.front_page(day)
         if request is not None:
             yield request
-
-    def parse_layout(self, response: Response) -> Iterator[Request]:
-        if not self.layout_read(response):
-            return
-        day = response.meta["day"]
-        for link in self.links(response, PAGE_LINKS, grrb_ref, ("layout",)):
-            if request := self.layout_request(link.url, day, link.ref.page):
-                yield request
-        articles = self.links(response, ARTICLE_LINKS, grrb_ref, ("article",))
-        if not articles:
-            self.count_error("layout_without_articles", "no article links", response.url, day)
-        for link in articles:
-            if request := self.article_request(link, link.ref.page, day):
-                yield request

@@ -8,19 +8,9 @@ Per day {base}/sites/media/{paper}/YYYY_MM/DD/GR0100.htm; other pages from
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from scrapy import Request
-from scrapy.http import Response
-
-from crawler.links import join_url, legacy_ref
+from crawler.links import join_url
 from crawler.spiders.base import EpaperSpider
-
-PAGE_LINKS = "div#page_content table td a"
-# The documented map is area[shape=poly]; any area whose href is a GR article counts,
-# since some days' maps use shape=polygon or rect.
-ARTICLE_LINKS = "map area"
+from epaper.urls import legacy_ref
 
 
 class GrrbLegacySpider(EpaperSpider):
@@ -28,10 +18,11 @@ class GrrbLegacySpider(EpaperSpider):
     system = "grrb-legacy"
     base_setting = "GRRB_LEGACY_BASE_URL"
     hosts_setting = "GRRB_LEGACY_HOSTS"
-
-    def __init__(self, *args: Any, paper: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.paper_arg = paper
+    page_links = "div#page_content table td a"
+    # The documented map is area[shape=poly]; any area whose href is a GR article counts,
+    # since some days' maps use shape=polygon or rect.
+    article_links = "map area"
+    ref_of = staticmethod(legacy_ref)
 
     def configure(self, settings) -> None:
         self.paper = self.paper_arg or settings.get("GRRB_LEGACY_PAPER")
@@ -46,18 +37,4 @@ class GrrbLegacySpider(EpaperSpider):
                 url, day.isoformat(), "01", no_issue_if_missing="front page GR0100.htm answers 404"
             )
             if request is not None:
-                yield request
-
-    def parse_layout(self, response: Response) -> Iterator[Request]:
-        if not self.layout_read(response):
-            return
-        day = response.meta["day"]
-        for link in self.links(response, PAGE_LINKS, legacy_ref, ("layout",)):
-            if request := self.layout_request(link.url, day, link.ref.page):
-                yield request
-        articles = self.links(response, ARTICLE_LINKS, legacy_ref, ("article",))
-        if not articles:
-            self.count_error("layout_without_articles", "no article links", response.url, day)
-        for link in articles:
-            if request := self.article_request(link, link.ref.page, day):
                 yield request
