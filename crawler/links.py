@@ -1,5 +1,5 @@
 """Dates and links shared by the spiders: which days to ask for, which pages a grrb day
-index lists, and which links on a page to follow (what an e-paper URL says is epaper.urls).
+index lists, and which links on a page to follow (what an e-paper URL says is crawler.urls).
 
 Pure functions over strings and dates, except `follow_links`, which reads a Scrapy response.
 """
@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
-from epaper.urls import PageRef, normalize_page
+from crawler.urls import PageRef, normalize_page
 
 
 def parse_day(value: str | date, what: str = "date") -> date:

@@ -6,7 +6,7 @@ crawler.run.crawl() starts from it too and layers the caller's overrides on top.
 
 from __future__ import annotations
 
-from epaper import urls as _epaper_urls
+from crawler import urls as _epaper_urls
 
 BOT_NAME = "unionkb"
 SPIDER_MODULES = ["crawler.spiders"]

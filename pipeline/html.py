@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from epaper.urls import PAPER_NAMES, dated_path_day, epaper_ref, normalize_page, page_label
+from crawler.urls import PAPER_NAMES, dated_path_day, epaper_ref, normalize_page, page_label
 from pipeline.byline import find_byline_text, parse_byline
 from pipeline.dates import find_dateline, find_paper_line, parse_date
 from pipeline.decode import DecodeError, decode_bytes, sniff_meta_charset
@@ -243,7 +243,7 @@ def _fill_from_page_text(p: _Parsed, soup: BeautifulSoup) -> None:
 
 
 def _fill_from_url(p: _Parsed, url: str | None) -> None:
-    """Issue day, page and paper from what an e-paper URL says (epaper.urls); the day of any
+    """Issue day, page and paper from what an e-paper URL says (crawler.urls); the day of any
     other URL with a dated directory (…/2013-04/29/…); else the outlet from the host."""
     if not url:
         return

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from epaper.urls import normalize_page
+from crawler.urls import normalize_page
 from pipeline.byline import find_byline_text, parse_byline
 from pipeline.dates import find_dateline, find_paper_line, parse_date
 from pipeline.decode import DecodeError, decode_bytes, detect_encoding, iter_decoded

@@ -34,7 +34,7 @@ from crawler.links import (
 )
 from crawler.middlewares import backoff_delay
 from crawler.run import SiteUnreachable, crawl, main
-from epaper.urls import founder_ref, grrb_ref, legacy_ref, page_label
+from crawler.urls import founder_ref, grrb_ref, legacy_ref, page_label
 from tests.fixtures.sites.make_sites import build_sites
 from tests.fixtures.sites.server import serve
 

@@ -9,7 +9,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.links import LinkScope, follow_links
-from epaper.urls import dated_path_day, epaper_ref, founder_ref, grrb_ref, legacy_ref, normalize_page, page_label
+from crawler.urls import dated_path_day, epaper_ref, founder_ref, grrb_ref, legacy_ref, normalize_page, page_label
 from pipeline.html import parse_article_html, parse_fetched_page
 from tests.helpers import UNION_PAGES, require_shared
 

@@ -35,7 +35,7 @@ from twisted.python.failure import Failure
 from crawler.distributed import is_redis_scheduler
 from crawler.items import CrawlStats, FetchedPage
 from crawler.links import Link, LinkScope, days_between, follow_links, parse_day
-from epaper.urls import PageRef
+from crawler.urls import PageRef
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class EpaperSpider(scrapy.Spider):
         return tuple(settings.getlist(self.hosts_setting)) if self.hosts_setting else ()
 
     def ref_of(self, url: str) -> PageRef | None:
-        """What a URL of this system says (epaper.urls); None for a URL that is not its page."""
+        """What a URL of this system says (crawler.urls); None for a URL that is not its page."""
         raise NotImplementedError
 
     def page_number(self, link: Link) -> str | None:

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from crawler.links import Link, join_url, months_between, parse_day
 from crawler.presets import founder_preset
 from crawler.spiders.base import EpaperSpider, failure_reason
-from epaper.urls import founder_ref, page_label
+from crawler.urls import founder_ref, page_label
 
 CURRENT_PAGE_LABEL = "td.px12 strong::text, strong::text, title::text"
 

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.links import day_index_pages, days_between, join_url, parse_day
 from crawler.spiders.base import EpaperSpider, failure_reason
-from epaper.urls import PageRef, grrb_ref
+from crawler.urls import PageRef, grrb_ref
 
 URL_FORMS = ("unpadded", "padded")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from crawler.links import join_url
 from crawler.spiders.base import EpaperSpider
-from epaper.urls import legacy_ref
+from crawler.urls import legacy_ref
 
 
 class GrrbLegacySpider(EpaperSpider):

@@ -1,10 +1,10 @@
 """What an e-paper URL says: layout page or article, the paper, the issue day, the page
 (版次) and the article's place on the page; and the 第03版 / 00003版 labels that name pages.
 
-Both stages need this and neither may import the other: the crawler reads it to choose
-which links to follow before it fetches them, and the pipeline reads it to date and place
-an article from a saved page that never passed through the crawler (its canonical link).
-So the grammar lives here, below both: pure functions over strings, importing no stage.
+The crawler reads it to choose which links to follow before it fetches them; the pipeline,
+the next stage, reads it to date and place an article from a saved page that never passed
+through the crawler (its canonical link). Pure functions over strings, importing no other
+stage and no scrapy, so the pipeline can read this one module of the crawler (a test checks).
 
 The forms, as seen in shared/data/union-news-pages:
   grrb         …/papers/grrb/2016/01/22/2/page.html (layout) and …/2/news-5.html (article 5);
