@@ -28,25 +28,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crawler.urls import outlet_of_host
+
 
 @dataclass(frozen=True)
 class FounderPreset:
     name: str  # the --paper value
-    source: str  # outlet name stored with every article
     base_url: str
     issue_dir: str  # {base}/{issue_dir}/YYYY-MM/DD/…
     hosts: tuple[str, ...]  # the paper's own public hosts
     front_pages: tuple[str, ...] = ("node_2.htm", "node_1.htm")
 
+    @property
+    def source(self) -> str:
+        """The outlet name stored with every article (crawler.urls.OUTLETS_BY_HOST)."""
+        return outlet_of_host(self.hosts[0])
+
 
 PRESETS: dict[str, FounderPreset] = {
     p.name: p
     for p in (
-        FounderPreset("ldwb", "劳动午报", "http://ldwb.workerbj.cn", "content", ("ldwb.workerbj.cn",)),
-        FounderPreset("zjgrrb", "浙江工人日报", "https://epaper.zjgrrb.com", "html", ("epaper.zjgrrb.com",)),
+        FounderPreset("ldwb", "http://ldwb.workerbj.cn", "content", ("ldwb.workerbj.cn",)),
+        FounderPreset("zjgrrb", "https://epaper.zjgrrb.com", "html", ("epaper.zjgrrb.com",)),
         FounderPreset(
             "sxgrb",
-            "陕西工人报",
             "http://szb.sxworker.com",
             "content",
             ("szb.sxworker.com", "paper.sxworker.com"),

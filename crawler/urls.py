@@ -25,6 +25,22 @@ from urllib.parse import urlsplit
 # Paper code in a URL → the outlet's name. A code not listed names a paper we cannot name.
 PAPER_NAMES = {"grrb": "工人日报"}
 
+# The outlets whose pages we read, by host suffix: the crawler's presets and the pipeline's
+# reading of a saved page both name an outlet from here.
+OUTLETS_BY_HOST = (
+    ("workercn.cn", PAPER_NAMES["grrb"]),
+    ("workerbj.cn", "劳动午报"),
+    ("zjgrrb.com", "浙江工人日报"),
+    ("sxworker.com", "陕西工人报"),
+    ("paper.people.com.cn", "人民日报"),
+)
+
+
+def outlet_of_host(host: str) -> str:
+    """The outlet a host belongs to ("" for a host not listed)."""
+    host = host.lower()
+    return next((name for suffix, name in OUTLETS_BY_HOST if host == suffix or host.endswith("." + suffix)), "")
+
 
 @dataclass(frozen=True)
 class PageRef:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from crawler.urls import PAPER_NAMES, dated_path_day, epaper_ref, normalize_page, page_label
+from crawler.urls import PAPER_NAMES, dated_path_day, epaper_ref, normalize_page, outlet_of_host, page_label
 from pipeline.byline import find_byline_text, parse_byline
 from pipeline.dates import find_dateline, find_paper_line, parse_date
 from pipeline.decode import DecodeError, decode_bytes, sniff_meta_charset
@@ -222,14 +222,6 @@ def _parse_generic(page: _Page) -> _Parsed:
 
 # --- filling in date / page / source ---------------------------------------------------------
 
-_HOST_SOURCES = (
-    ("workercn.cn", "工人日报"),
-    ("workerbj.cn", "劳动午报"),
-    ("zjgrrb.com", "浙江工人日报"),
-    ("sxworker.com", "陕西工人报"),
-    ("paper.people.com.cn", "人民日报"),
-)
-
 
 def _fill_from_page_text(p: _Parsed, soup: BeautifulSoup) -> None:
     """The 《工人日报》(2016年01月22日 02版) line wherever the page prints it."""
@@ -254,9 +246,8 @@ def _fill_from_url(p: _Parsed, url: str | None) -> None:
         # The URL names the paper: its host may carry several (media.workercn.cn).
         p.source = p.source or PAPER_NAMES.get(ref.paper, "")
         return
-    host = (urlsplit(url).hostname or "").lower()
     if not p.source:
-        p.source = next((name for suffix, name in _HOST_SOURCES if host.endswith(suffix)), "")
+        p.source = outlet_of_host(urlsplit(url).hostname or "")
 
 
 def _url_position(url: str | None) -> int:

@@ -5,6 +5,7 @@ robots.txt, JOBDIR resume. Throttling is off (LOCAL_SERVER_OVERRIDES), nothing e
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -294,9 +295,7 @@ def test_founder_front_page_is_found_by_trying_its_names(sites, monkeypatch):
     monkeypatch.setitem(
         presets.PRESETS,
         "zjgrrb",
-        presets.FounderPreset(
-            zj.name, zj.source, zj.base_url, zj.issue_dir, zj.hosts, front_pages=("node_1.htm", "node_2.htm")
-        ),
+        dataclasses.replace(zj, front_pages=("node_1.htm", "node_2.htm")),
     )
     period = root / "html/2023-04/period.xml"
     saved = period.read_bytes()
