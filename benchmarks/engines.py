@@ -22,6 +22,7 @@ backend's search() alone (parsing is shared and excluded). Ratios are Whoosh/tan
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import os
@@ -460,6 +461,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the built indexes")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
+    for wanted, modules in ((args.segmenters, ("jieba_fast", "rjieba")), (args.vectors, ("usearch",))):
+        missing = [m for m in modules if wanted and importlib.util.find_spec(m) is None]
+        if missing:
+            ap.error(
+                f"{', '.join(missing)} not installed: the comparison engines are the bench extra (pip install -e '.[bench]')"
+            )
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip() and s.strip() != "0"]
     except ValueError:
