@@ -153,9 +153,10 @@ def _save_dictionary_file(tok, path: str) -> None:
 
     if os.path.exists(path):
         return
-    fd, tmp = tempfile.mkstemp(prefix=".unionkb-jieba-", suffix=".sqlite", dir=os.path.dirname(path))
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".unionkb-jieba-", suffix=".sqlite", dir=os.path.dirname(path))
+        os.close(fd)
         db = sqlite3.connect(tmp)
         try:
             db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
@@ -170,7 +171,7 @@ def _save_dictionary_file(tok, path: str) -> None:
     except (OSError, sqlite3.Error):
         pass  # a cache only: without it every process loads the whole dictionary
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
 
 

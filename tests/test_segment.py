@@ -72,6 +72,14 @@ def test_the_dictionary_on_disk_segments_exactly_as_the_whole_dictionary(tmp_pat
     assert segment_module._open_lazy_tokenizer(path).FREQ.get("马背送学") == full.FREQ.get("马背送学")
 
 
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_copy(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    segment_module._save_dictionary_file(segment_module._jieba(), str(not_a_folder / "dict.sqlite"))  # no raise
+    assert not_a_folder.read_text() == "x"
+    assert segment_module._open_lazy_tokenizer(str(not_a_folder / "dict.sqlite")) is None
+
+
 def test_a_damaged_dictionary_file_is_not_used(tmp_path):
     bad = tmp_path / "dict.sqlite"
     bad.write_bytes(b"\x00not a database" * 100)
