@@ -212,6 +212,19 @@ def test_an_older_cache_gets_the_per_channel_int8_graph_on_first_use(embedding_m
     assert np.allclose(enc.encode_passages(texts), built.encode_passages(texts), atol=1e-6)
 
 
+def test_quantising_in_a_fresh_process_prints_nothing_of_onnxruntimes_advice(embedding_models, tmp_path):
+    embedding_models.encoder("e5-small-int8")
+    (tmp_path / "model.onnx").symlink_to(embedding_models.cache_dir / ONNX_FOLDER / "model.onnx")
+    code = (
+        "import logging, sys; from index.semantic.onnx_e5 import quantise_int8; quantise_int8(sys.argv[1]); "
+        "logging.warning('after')"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "pre-processing" not in r.stderr
+    assert r.stderr.strip() == "WARNING:root:after"  # the root logger is as Python left it
+
+
 def test_vectors_do_not_depend_on_how_many_runs_go_at_once(embedding_models):
     from index.semantic.onnx_e5 import INT8_FILE, load_onnx_encoder
 

@@ -20,6 +20,7 @@ Files in the build folder: ``model.onnx`` (fp32), the int8 graph (``INT8_FILE``)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -108,10 +109,20 @@ def quantise_int8(folder: Path) -> Path:
     target = folder / INT8_FILE
     if not target.exists():
         tmp = folder / f".{INT8_FILE}.{os.getpid()}.tmp"
+        # quantize_dynamic advises "pre-processing" through logging.warning on the root logger,
+        # which would also install a stderr handler on it for good: a handler of our own
+        # (dropping everything) keeps both out of the user's terminal.
+        root = logging.getLogger()
+        quiet = logging.NullHandler()
+        level = root.level
+        root.addHandler(quiet)
+        root.setLevel(logging.ERROR)
         try:
             quantize_dynamic(str(folder / FP32_FILE), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
             os.replace(tmp, target)
         finally:
+            root.removeHandler(quiet)
+            root.setLevel(level)
             tmp.unlink(missing_ok=True)
     return target
 
