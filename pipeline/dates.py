@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from crawler.urls import iso_day
+
 # 《工人日报》(2016年01月22日 02版) as printed on Workers' Daily e-paper pages (half- or full-width brackets).
 _PAPER_LINE = re.compile(
     r"《(?P<paper>[^》]{2,12})》\s*[（(]\s*(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
@@ -16,20 +18,13 @@ _ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
 _DATELINE = re.compile(r"(?<![\d年])(?P<m>1[0-2]|0?[1-9])\s*月\s*(?P<d>3[01]|[12]\d|0?[1-9])\s*日")
 
 
-def _iso(y: int | str, m: int | str, d: int | str) -> str | None:
-    try:
-        return date(int(y), int(m), int(d)).isoformat()
-    except ValueError:
-        return None
-
-
 def find_paper_line(text: str) -> tuple[str | None, str | None, str | None]:
     """(ISO date, page, paper name) from a 《工人日报》(2016年01月22日 02版) line, or Nones."""
     m = _PAPER_LINE.search(text)
     if not m:
         return None, None, None
     page = m.group("page")
-    return _iso(m["y"], m["m"], m["d"]), (page.zfill(2) if page else None), m["paper"]
+    return iso_day(m["y"], m["m"], m["d"]), (page.zfill(2) if page else None), m["paper"]
 
 
 def parse_date(value: str | None) -> str | None:
@@ -39,7 +34,7 @@ def parse_date(value: str | None) -> str | None:
     for pat in (_ISO_DATE, _FULL_DATE):
         m = pat.search(value)
         if m:
-            return _iso(m["y"], m["m"], m["d"])
+            return iso_day(m["y"], m["m"], m["d"])
     return None
 
 
@@ -56,7 +51,7 @@ def resolve_dateline(dateline: str, publication_date: str | None) -> str | None:
     if not m or not publication_date:
         return None
     pub = date.fromisoformat(publication_date)
-    iso = _iso(pub.year, m["m"], m["d"])
+    iso = iso_day(pub.year, m["m"], m["d"])
     if iso and iso > publication_date:
-        iso = _iso(pub.year - 1, m["m"], m["d"])
+        iso = iso_day(pub.year - 1, m["m"], m["d"])
     return iso
